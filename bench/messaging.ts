@@ -1,0 +1,134 @@
+// Publish → consume → ack throughput of N messages through raw nats.js and through the Callflow
+// runtime (createPublisher + startConsumer with a no-op handler), against the same nats-server in
+// the same run. Each side gets its own namespace (streams and durable consumer), publishes with a
+// window of in-flight PubAcks, and consumes while it publishes; the clock stops at the N-th ack.
+//
+// Run: npx tsx bench/messaging.ts   (BENCH_MESSAGES, BENCH_WINDOW, BENCH_CONCURRENCY, BENCH_ROUNDS)
+import { randomUUID } from "node:crypto";
+import { encodeEvent, topology, type Topology } from "../packages/contracts/src/index.ts";
+import { createLogger, createMetrics, startTelemetry } from "../packages/telemetry/src/index.ts";
+import { ack, createPublisher, declareTopology, startConsumer } from "../packages/messaging/src/index.ts";
+import { connect, context, jetstream, jetstreamManager, type JsMsg } from "../packages/messaging/test/fixtures/client-libraries.ts";
+
+const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
+const WINDOW = Number(process.env.BENCH_WINDOW ?? 500);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const NATS_URL = process.env.CALLFLOW_NATS_URL ?? "nats://127.0.0.1:4222";
+const TARGET_RATIO = 0.8;
+const DECLARATION = { key: "transcription", ackWaitMs: 30_000, maxDeliver: 5 } as const;
+
+// The options startWorker connects with; noAsyncTraces spares an Error (and its stack) per publish.
+const nats = await connect({ servers: NATS_URL, noAsyncTraces: true });
+const jsm = await jetstreamManager(nats);
+const js = jetstream(nats);
+// Spans are created and ended as in production; with no exporter configured they go nowhere.
+const telemetry = startTelemetry({ serviceName: "bench-messaging" });
+const logger = createLogger({ service: "bench-messaging", level: "warn" });
+const tenantId = randomUUID();
+const callId = randomUUID();
+
+const payloads = Array.from({ length: N }, (_, i) => encodeEvent("chunkReady", { tenantId, callId, chunkId: randomUUID(), chunkIndex: i, attempt: 1 }));
+
+/** Keeps at most WINDOW publishes awaiting their PubAck. */
+async function publishWindowed(publishOne: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < N) await publishOne(next++);
+  };
+  await Promise.all(Array.from({ length: WINDOW }, lane));
+}
+
+async function freshNamespace(label: string): Promise<Topology> {
+  const t = topology(`bench_${label}_${Date.now().toString(36)}`);
+  await declareTopology(jsm, t, [DECLARATION]);
+  return t;
+}
+
+const dropNamespace = async (t: Topology) => {
+  for (const name of [t.stream("calls"), t.stream("dials"), t.stream("deadLetters"), t.advisoryStream()]) await jsm.streams.delete(name);
+};
+
+async function raw(): Promise<number> {
+  const t = await freshNamespace("raw");
+  const { stream, durable } = t.consumer(DECLARATION.key);
+  const subject = t.subject("chunkReady");
+  const consumer = await js.consumers.get(stream, durable);
+  const messages = await consumer.consume();
+  const started = performance.now();
+  const consumed = (async () => {
+    let acked = 0;
+    for await (const msg of messages as AsyncIterable<JsMsg>) {
+      msg.ack();
+      if (++acked === N) break;
+    }
+  })();
+  await publishWindowed((i) => js.publish(subject, payloads[i]!, { msgID: `raw-${i}` }));
+  if (process.env.BENCH_DEBUG) console.log(`raw published in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+  await consumed;
+  const seconds = (performance.now() - started) / 1000;
+  await messages.close();
+  await dropNamespace(t);
+  return N / seconds;
+}
+
+async function runtime(): Promise<number> {
+  const t = await freshNamespace("runtime");
+  const subject = t.subject("chunkReady");
+  const publisher = createPublisher({ js, tracer: telemetry.tracer });
+  let handled = 0;
+  let done!: () => void;
+  const allHandled = new Promise<void>((resolve) => (done = resolve));
+  const running = await startConsumer({
+    ...DECLARATION,
+    nats,
+    topology: t,
+    concurrency: CONCURRENCY,
+    handler: async () => {
+      if (++handled === N) queueMicrotask(done);
+      return ack();
+    },
+    deadLetters: { record: async () => undefined },
+    logger,
+    metrics: createMetrics({ service: "bench-messaging" }),
+    tracer: telemetry.tracer,
+  });
+  const started = performance.now();
+  await publishWindowed((i) => publisher.publish(subject, payloads[i]!, { msgId: `runtime-${i}` }));
+  if (process.env.BENCH_DEBUG) console.log(`runtime published in ${((performance.now() - started) / 1000).toFixed(2)} s, handled ${handled}`);
+  await allHandled;
+  const seconds = (performance.now() - started) / 1000;
+  await running.stop(5_000);
+  if (running.stats.acked !== N) throw new Error(`runtime acked ${running.stats.acked} of ${N}`);
+  await dropNamespace(t);
+  return N / seconds;
+}
+
+const format = (rate: number) => `${Math.round(rate).toLocaleString("en-US")} msg/s`;
+console.log(`publish → consume → ack of ${N} messages, ${WINDOW} publishes in flight, runtime concurrency ${CONCURRENCY}, ${NATS_URL}`);
+
+// Reference: nats.js before anything entered an OpenTelemetry context. On Node 20 the first
+// context.with() switches on AsyncLocalStorage's promise hooks for the whole process, which every
+// Callflow process does (its consumer spans are active contexts), so the rounds below compare raw
+// nats.js and the runtime under that same condition.
+await raw(); // warm-up: JIT and connection state, not measured
+const reference = await raw();
+console.log(`reference: raw nats.js without an active OpenTelemetry context ${format(reference)}`);
+await context.with(context.active(), async () => undefined);
+
+const rawRates: number[] = [];
+const runtimeRates: number[] = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  rawRates.push(await raw());
+  runtimeRates.push(await runtime());
+  console.log(`round ${round}: raw nats.js ${format(rawRates.at(-1)!)}, runtime ${format(runtimeRates.at(-1)!)}`);
+}
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const ratio = median(runtimeRates) / median(rawRates);
+console.log(`median: raw nats.js ${format(median(rawRates))}, runtime ${format(median(runtimeRates))}`);
+console.log(`ratio runtime/raw: ${(ratio * 100).toFixed(1)}% (target ≥ ${TARGET_RATIO * 100}%) ${ratio >= TARGET_RATIO ? "PASS" : "BELOW TARGET"}`);
+console.log(`runtime / reference without OpenTelemetry context: ${((median(runtimeRates) / reference) * 100).toFixed(1)}%`);
+
+await nats.drain();
+await telemetry.shutdown();
+process.exitCode = ratio >= TARGET_RATIO ? 0 : 1;

@@ -1,0 +1,3 @@
+export { parseConfig, type Env } from "./parse-config.ts";
+export { ConfigError, type ConfigProblem } from "./config-error.ts";
+export { field, isSecretField } from "./fields.ts";

@@ -1,0 +1,62 @@
+import { execFile } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Db } from "./client.ts";
+
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+export const migrationsDir = path.join(packageDir, "prisma/migrations");
+
+/** The database is not at the migration level this code expects (invariant 9). */
+export class MigrationDriftError extends Error {
+  override readonly name = "MigrationDriftError";
+  constructor(readonly missing: string[], readonly unknown: string[], readonly failed: string[]) {
+    const parts: string[] = [];
+    if (missing.length) parts.push(`not applied: ${missing.join(", ")}`);
+    if (failed.length) parts.push(`failed or rolled back: ${failed.join(", ")}`);
+    if (unknown.length) parts.push(`applied but unknown to this code (the code is older than the database): ${unknown.join(", ")}`);
+    super(`database schema does not match this code; ${parts.join("; ")}. Run "pnpm db:migrate" (prisma migrate deploy) with this code's migrations.`);
+  }
+}
+
+/** Migration folder names this code ships, in order. */
+export async function expectedMigrations(): Promise<string[]> {
+  const entries = await readdir(migrationsDir, { withFileTypes: true });
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+}
+
+interface AppliedMigration {
+  migration_name: string;
+  finished_at: Date | null;
+  rolled_back_at: Date | null;
+}
+
+/** Refuses to let a service start on a database that is behind (or ahead of) its code. */
+export async function assertMigrated(db: Db): Promise<void> {
+  const expected = await expectedMigrations();
+  const exists = await db.$queryRaw<{ present: boolean }[]>`
+    SELECT to_regclass('public._prisma_migrations') IS NOT NULL AS present`;
+  const applied = exists[0]?.present
+    ? await db.$queryRaw<AppliedMigration[]>`
+        SELECT migration_name, finished_at, rolled_back_at FROM _prisma_migrations`
+    : [];
+  const done = new Set(applied.filter((m) => m.finished_at && !m.rolled_back_at).map((m) => m.migration_name));
+  const failed = applied.filter((m) => !m.finished_at || m.rolled_back_at).map((m) => m.migration_name).filter((n) => !done.has(n));
+  const missing = expected.filter((name) => !done.has(name));
+  const known = new Set(expected);
+  const unknown = [...done].filter((name) => !known.has(name)).sort();
+  if (missing.length || unknown.length || failed.length) throw new MigrationDriftError(missing, unknown, [...new Set(failed)]);
+}
+
+/** Applies this code's migrations with `prisma migrate deploy` (offline WebAssembly engine). */
+export async function migrateDatabase(connectionString: string): Promise<void> {
+  const prisma = path.join(packageDir, "node_modules/.bin/prisma");
+  await promisify(execFile)(prisma, ["migrate", "deploy"], {
+    cwd: packageDir,
+    env: { ...process.env, DATABASE_URL: connectionString },
+    timeout: 120_000,
+  }).catch((error: { stderr?: string; stdout?: string; message: string }) => {
+    throw new Error(`prisma migrate deploy failed: ${error.stderr || error.stdout || error.message}`);
+  });
+}

@@ -1,0 +1,61 @@
+export {
+  commitWithEvents,
+  createOutboxRelay,
+  emitInTransaction,
+  type Emit,
+  type OutboxRelay,
+  type OutboxRelayOptions,
+  type Publisher as OutboxPublisher,
+  type TransactionClient,
+} from "./outbox.ts";
+export { casTransition, claimMessage, type StatusModel, type StatusOf } from "./inbox.ts";
+export {
+  createPostgresDeadLetterSink,
+  DeadLetterNotFoundError,
+  DeadLetterNotReplayableError,
+  replayDeadLetter,
+  startAdvisoryDeadLetterCapture,
+  type AdvisoryCapture,
+  type AdvisoryCaptureOptions,
+  type PostgresDeadLetterSinkOptions,
+} from "./dead-letters.ts";
+export {
+  ack,
+  classifyError,
+  dead,
+  PermanentError,
+  retry,
+  RetryableError,
+  type AckOutcome,
+  type DeadOutcome,
+  type Outcome,
+  type RetryOutcome,
+} from "./outcome.ts";
+export {
+  declareTopology,
+  TopologyDriftError,
+  type ConsumerDeclaration,
+  type DeclaredTopology,
+  type Drift,
+  type TopologyOptions,
+} from "./topology.ts";
+export {
+  startConsumer,
+  type ConsumerHandler,
+  type ConsumerStats,
+  type Delivery,
+  type EventKeyFor,
+  type RunningConsumer,
+  type StartConsumerOptions,
+} from "./consumer.ts";
+export { createPublisher, type PublishOptions, type PublishResult, type PublisherOptions } from "./publisher.ts";
+export {
+  defineConsumer,
+  startWorker,
+  type AnyConsumerRegistration,
+  type ConsumerRegistration,
+  type StartWorkerOptions,
+  type Worker,
+  type WorkerContext,
+} from "./worker.ts";
+export type { DeadLetterEnvelope, DeadLetterReason, DeadLetterSink, Envelope, EntityFailureHook } from "./envelope.ts";

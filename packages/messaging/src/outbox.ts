@@ -1,0 +1,303 @@
+import { randomUUID } from "node:crypto";
+import { encodeEvent, type EventInit, type EventKey, type Topology } from "@callflow/contracts";
+import type { Db, Prisma } from "@callflow/db";
+import { injectTraceContext, type CallflowMetrics, type Logger } from "@callflow/telemetry";
+
+/**
+ * The transactional outbox (DESIGN.md invariant 1): an event is a row committed with the state change
+ * it announces. The relay publishes it right after commit; its sweeper republishes whatever is still
+ * unpublished a few seconds later. `Nats-Msg-Id` is the row id, so JetStream drops the duplicates a
+ * crash between publish and marking can cause (within the stream's duplicate_window).
+ */
+
+/** What the relay needs from a publisher; createPublisher in publisher.ts satisfies it. */
+export interface Publisher {
+  publish(
+    subject: string,
+    payload: Uint8Array,
+    options: { msgId: string; headers?: Record<string, string> },
+  ): Promise<{ seq: number; duplicate: boolean }>;
+}
+
+export type TransactionClient = Prisma.TransactionClient;
+
+/** Queues an event inside the caller's transaction; resolves to the outbox id (its Nats-Msg-Id). */
+export type Emit = <K extends EventKey>(key: K, init: EventInit<K>) => Promise<string>;
+
+/** W3C trace context of the active span, so the consumer of the event joins the producer's trace. */
+const activeTraceHeaders = (): Record<string, string> => {
+  const carrier: Record<string, string> = {};
+  injectTraceContext({
+    get: (key) => carrier[key] ?? "",
+    set: (key, value) => {
+      carrier[key] = value;
+    },
+    keys: () => Object.keys(carrier),
+  });
+  return carrier;
+};
+
+/** Inserts an outbox row for `eventKey` in `tx`; it is published only if `tx` commits. */
+export async function emitInTransaction<K extends EventKey>(
+  tx: TransactionClient,
+  topology: Topology,
+  eventKey: K,
+  init: EventInit<K>,
+): Promise<string> {
+  const id = randomUUID();
+  await tx.outboxEvent.create({
+    data: {
+      id,
+      subject: topology.subject(eventKey),
+      payload: new Uint8Array(encodeEvent(eventKey, init)),
+      headers: activeTraceHeaders(),
+    },
+    select: { id: true },
+  });
+  return id;
+}
+
+/**
+ * Runs `work` in one interactive transaction with an `emit` that queues outbox rows in it. After
+ * COMMIT the new rows go to `relay.publishNow` without waiting: a publish failure is the sweeper's
+ * to repair, never the caller's (the state change is already durable).
+ */
+export async function commitWithEvents<T>(
+  db: Db,
+  topology: Topology,
+  work: (tx: TransactionClient, emit: Emit) => Promise<T>,
+  relay?: Pick<OutboxRelay, "publishNow">,
+  options: { timeoutMs?: number } = {},
+): Promise<T> {
+  const ids: string[] = [];
+  const result = await db.$transaction(
+    async (tx) => {
+      const emit: Emit = async (key, init) => {
+        const id = await emitInTransaction(tx, topology, key, init);
+        ids.push(id);
+        return id;
+      };
+      return work(tx, emit);
+    },
+    { timeout: options.timeoutMs ?? 10_000 },
+  );
+  if (relay && ids.length > 0) void relay.publishNow(ids);
+  return result;
+}
+
+export interface OutboxRelayOptions {
+  db: Db;
+  publisher: Publisher;
+  logger: Logger;
+  metrics?: Pick<CallflowMetrics, "outboxOldestAge" | "outboxPublished">;
+  /** A row unpublished for this long is the sweeper's (publishNow had its chance). */
+  staleAfterMs?: number;
+  sweepEveryMs?: number;
+  /** Rows claimed per sweep transaction. */
+  batch?: number;
+  /** Longest pause between sweeps while nothing can be published (NATS unreachable). */
+  maxBackoffMs?: number;
+  /** Stop waiting for one publish acknowledgement after this long; the row stays for a later sweep. */
+  publishTimeoutMs?: number;
+}
+
+export interface OutboxRelay {
+  /** Publishes these rows now (those not yet published); resolves to how many it marked. Never rejects. */
+  publishNow(ids: readonly string[]): Promise<number>;
+  /** Publishes every row unpublished for longer than staleAfterMs; resolves to how many it marked. */
+  sweep(): Promise<number>;
+  /** Sweeps every sweepEveryMs, backing off while every publish fails. */
+  start(): void;
+  /** Stops sweeping and waits for the sweeps and publishNow calls in flight. */
+  stop(): Promise<void>;
+}
+
+interface OutboxRow {
+  id: string;
+  subject: string;
+  payload: Uint8Array;
+  headers: unknown;
+}
+
+interface PublishResult {
+  published: string[];
+  failed: Map<string, string[]>;
+}
+
+const errorMessage = (error: unknown): string =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 1_000);
+
+/** Headers as stored by emitInTransaction; anything that is not a string pair is ignored. */
+const storedHeaders = (value: unknown): Record<string, string> => {
+  if (typeof value !== "object" || value === null) return {};
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
+};
+
+const withTimeout = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no acknowledgement within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+};
+
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, publisher, logger, metrics } = options;
+  const staleAfterMs = options.staleAfterMs ?? 3_000;
+  const sweepEveryMs = options.sweepEveryMs ?? 1_000;
+  const batch = options.batch ?? 200;
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
+
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    void promise.finally(() => inFlight.delete(promise)).catch(() => undefined);
+    return promise;
+  };
+
+  const publishRows = async (rows: readonly OutboxRow[]): Promise<PublishResult> => {
+    const outcomes = await Promise.allSettled(
+      rows.map((row) =>
+        withTimeout(
+          publisher.publish(row.subject, row.payload, { msgId: row.id, headers: storedHeaders(row.headers) }),
+          publishTimeoutMs,
+          `publish ${row.subject}`,
+        ),
+      ),
+    );
+    const result: PublishResult = { published: [], failed: new Map() };
+    outcomes.forEach((outcome, index) => {
+      const id = rows[index]!.id;
+      if (outcome.status === "fulfilled") {
+        result.published.push(id);
+        return;
+      }
+      const message = errorMessage(outcome.reason);
+      result.failed.set(message, [...(result.failed.get(message) ?? []), id]);
+    });
+    return result;
+  };
+
+  /** Marks what was published and counts what failed; only rows still unpublished are touched. */
+  const recordResult = async (client: TransactionClient, result: PublishResult): Promise<number> => {
+    let marked = 0;
+    if (result.published.length > 0) {
+      ({ count: marked } = await client.outboxEvent.updateMany({
+        where: { id: { in: result.published }, publishedAt: null },
+        data: { publishedAt: new Date() },
+      }));
+      metrics?.outboxPublished.inc(marked);
+    }
+    for (const [lastError, ids] of result.failed) {
+      await client.outboxEvent.updateMany({
+        where: { id: { in: ids }, publishedAt: null },
+        data: { attempts: { increment: 1 }, lastError },
+      });
+      logger.warn({ outboxIds: ids.slice(0, 20), count: ids.length, error: lastError }, "outbox publish failed; the sweeper retries");
+    }
+    return marked;
+  };
+
+  const publishNow = (ids: readonly string[]): Promise<number> =>
+    track(
+      (async () => {
+        try {
+          const rows: OutboxRow[] = await db.outboxEvent.findMany({
+            where: { id: { in: [...ids] }, publishedAt: null },
+            select: { id: true, subject: true, payload: true, headers: true },
+            orderBy: { createdAt: "asc" },
+          });
+          if (rows.length === 0) return 0;
+          return await recordResult(db, await publishRows(rows));
+        } catch (error) {
+          logger.error({ err: error, outboxIds: ids.slice(0, 20) }, "outbox publishNow failed; the sweeper retries");
+          return 0;
+        }
+      })(),
+    );
+
+  /** One transaction: claim a batch nobody else holds, publish it, mark it. Locks end at commit. */
+  const sweepBatch = (): Promise<{ claimed: number; marked: number; failed: number }> =>
+    db.$transaction(
+      async (tx) => {
+        const rows = await tx.$queryRaw<OutboxRow[]>`
+          SELECT id::text AS id, subject, payload, headers
+          FROM outbox
+          WHERE published_at IS NULL
+            AND created_at <= now() - (${staleAfterMs}::double precision * interval '1 millisecond')
+          ORDER BY created_at
+          LIMIT ${batch}
+          FOR UPDATE SKIP LOCKED`;
+        if (rows.length === 0) return { claimed: 0, marked: 0, failed: 0 };
+        const result = await publishRows(rows);
+        const marked = await recordResult(tx, result);
+        return { claimed: rows.length, marked, failed: rows.length - result.published.length };
+      },
+      { timeout: publishTimeoutMs + 15_000, maxWait: 10_000 },
+    );
+
+  const updateOldestAge = async (): Promise<void> => {
+    if (!metrics) return;
+    const [row] = await db.$queryRaw<{ age: number | null }[]>`
+      SELECT EXTRACT(EPOCH FROM now() - min(created_at))::double precision AS age
+      FROM outbox WHERE published_at IS NULL`;
+    metrics.outboxOldestAge.set(row?.age ?? 0);
+  };
+
+  /** Sweeps batch after batch until the backlog is gone or a batch could not be fully published. */
+  const sweepUntilDone = async (): Promise<{ marked: number; failed: number }> => {
+    let marked = 0;
+    let failed = 0;
+    for (;;) {
+      const result = await sweepBatch();
+      marked += result.marked;
+      failed += result.failed;
+      if (result.claimed < batch || result.failed > 0) break;
+    }
+    await updateOldestAge();
+    return { marked, failed };
+  };
+
+  const sweep = (): Promise<number> => track(sweepUntilDone().then((result) => result.marked));
+
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  let failedSweeps = 0;
+
+  const schedule = (): void => {
+    if (!running) return;
+    const delay = failedSweeps === 0 ? sweepEveryMs : Math.min(sweepEveryMs * 2 ** failedSweeps, maxBackoffMs);
+    timer = setTimeout(() => {
+      void track(
+        sweepUntilDone().then(
+          ({ marked, failed }) => {
+            // Back off only when nothing got through: one poison row must not slow the healthy ones.
+            failedSweeps = failed > 0 && marked === 0 ? failedSweeps + 1 : 0;
+          },
+          (error: unknown) => {
+            failedSweeps += 1;
+            logger.error({ err: error }, "outbox sweep failed");
+          },
+        ),
+      ).finally(schedule);
+    }, delay);
+  };
+
+  return {
+    publishNow,
+    sweep,
+    start: () => {
+      if (running) return;
+      running = true;
+      schedule();
+    },
+    stop: async () => {
+      running = false;
+      clearTimeout(timer);
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { jetstreamManager } from "@nats-io/jetstream";
+import { MigrationDriftError } from "@callflow/db";
+import { createEmptyDatabase, expect, test, testInfraUrls } from "@callflow/testkit";
+import { ack } from "../src/outcome.ts";
+import { declareTopology, TopologyDriftError } from "../src/topology.ts";
+import { defineConsumer, startWorker, type StartWorkerOptions } from "../src/worker.ts";
+
+const workerOptions = (databaseUrl: string, namespace: string, maxDeliver: number): StartWorkerOptions => ({
+  service: "startup-test",
+  natsUrl: testInfraUrls().nats,
+  databaseUrl,
+  namespace,
+  opsPort: 0,
+  opsHost: "127.0.0.1",
+  handleSignals: false,
+  outboxSweeper: false,
+  logLevel: process.env.CALLFLOW_TEST_LOG ?? "silent",
+  consumers: [defineConsumer({ declaration: { key: "transcription", ackWaitMs: 30_000, maxDeliver }, concurrency: 1, handler: async () => ack() })],
+});
+
+test("a worker refuses to start when its consumer exists with a different max_deliver, naming it", async ({ database, messaging }) => {
+  const t = messaging.topology;
+  await declareTopology(await jetstreamManager(messaging.nats), t, [{ key: "transcription", ackWaitMs: 30_000, maxDeliver: 5 }]);
+
+  const started = startWorker(workerOptions(database.url, messaging.namespace, 10));
+
+  await expect(started).rejects.toBeInstanceOf(TopologyDriftError);
+  await expect(started).rejects.toThrow(
+    `consumer ${t.stream("calls")}/${t.consumer("transcription").durable} has drifted: max_deliver is 5 on the server but this code declares 10`,
+  );
+});
+
+test("a worker refuses to start on a database that is not migrated", async ({ messaging }) => {
+  const empty = await createEmptyDatabase(testInfraUrls().postgres);
+  try {
+    const started = startWorker(workerOptions(empty.url, messaging.namespace, 5));
+    await expect(started).rejects.toBeInstanceOf(MigrationDriftError);
+    await expect(started).rejects.toThrow("database schema does not match this code");
+  } finally {
+    await empty.drop();
+  }
+});
+
+test("a started worker reports ready and stops cleanly", async ({ database, messaging }) => {
+  const worker = await startWorker(workerOptions(database.url, messaging.namespace, 5));
+  try {
+    expect((await fetch(`${worker.opsUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${worker.opsUrl}/readyz`)).status).toBe(200);
+  } finally {
+    await worker.stop();
+  }
+  expect(worker.consumers.every((consumer) => !consumer.stats.bound)).toBe(true);
+  expect(worker.context.nats.isClosed()).toBe(true);
+  await expect(fetch(`${worker.opsUrl}/healthz`)).rejects.toThrow();
+});

@@ -1,0 +1,28 @@
+export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from "./logger.ts";
+export { startTelemetry, type Telemetry, type TelemetryOptions } from "./start-telemetry.ts";
+export {
+  extractTraceContext,
+  injectTraceContext,
+  natsHeaderGetter,
+  natsHeaderSetter,
+  w3cPropagator,
+  type NatsHeaders,
+} from "./nats-headers.ts";
+export { linkFromTraceparent, traceparentOf } from "./span-links.ts";
+export {
+  MESSAGING_CONSUMER_GROUP_NAME,
+  MESSAGING_DESTINATION_NAME,
+  MESSAGING_MESSAGE_ID,
+  MESSAGING_NATS_DELIVERY_COUNT,
+  MESSAGING_OPERATION_NAME,
+  MESSAGING_OPERATION_TYPE,
+  MESSAGING_SYSTEM,
+  startConsumerSpan,
+  startProducerSpan,
+  type ConsumerSpanOptions,
+  type ProducerSpanOptions,
+} from "./messaging-spans.ts";
+export { createMetrics, HANDLER_DURATION_BUCKETS, type CallflowMetrics, type MetricsOptions } from "./metrics.ts";
+export { serveOps, type OpsServer, type OpsServerOptions, type ReadinessChecks } from "./ops-server.ts";
+// The tracing SDK's own classes, so tests in other packages use the copy startTelemetry runs on.
+export { InMemorySpanExporter, SimpleSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";

@@ -1,0 +1,2 @@
+import { isolationScenario } from "./shared.ts";
+isolationScenario("A");

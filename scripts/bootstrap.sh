@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Brings a fresh Debian machine to where Callflow runs and tests: system packages, pnpm, local
+# Postgres and NATS (started when not running), npm packages and generated code. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.8
+DEBIAN_PACKAGES=(ffmpeg sox pocketsphinx pocketsphinx-en-us festival festvox-us-slt-hts)
+
+log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for pkg in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  log "installing pnpm $PNPM_VERSION"
+  npm install -g --silent "pnpm@$PNPM_VERSION"
+fi
+
+bash scripts/services.sh
+
+log "installing npm packages"
+pnpm install --frozen-lockfile --reporter=silent
+log "generating the Prisma client"
+pnpm --filter @callflow/db run --silent generate >/dev/null
+log "ready"

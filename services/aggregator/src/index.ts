@@ -1,0 +1,109 @@
+import pg from "pg";
+import type { Db } from "@callflow/db";
+import { startWorker, type WorkerContext } from "@callflow/messaging";
+import type { CallflowMetrics } from "@callflow/telemetry";
+import { Histogram } from "prom-client";
+import type { AggregatorConfig } from "./config.ts";
+import { createSettleOnLedgerEvent } from "./handler.ts";
+import { createCompletenessLedger } from "./ledger/completeness-ledger.ts";
+import { pgLedgerReader } from "./ledger/read-ledger.ts";
+
+export { aggregatorConfigFromEnv, type AggregatorConfig } from "./config.ts";
+export { createCompletenessLedger, type CompletenessLedger } from "./ledger/completeness-ledger.ts";
+export type { Settlement } from "./ledger/settle-call.ts";
+
+export interface AggregatorHandle {
+  readonly opsUrl: string;
+  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
+  readonly context: WorkerContext;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
+  handleSignals?: boolean;
+  /** Share one registry between the services of one process (the CLI). */
+  metrics?: CallflowMetrics;
+}
+
+/** Last chunk terminal → call settled, as the aggregator sees it (the stuck-work dashboards read it). */
+const fanInHistogram = (metrics: CallflowMetrics): Histogram => {
+  const name = "callflow_aggregator_fan_in_seconds";
+  const existing = metrics.registry.getSingleMetric(name);
+  if (existing instanceof Histogram) return existing;
+  return new Histogram({
+    name,
+    help: "Seconds from a call's last chunk turning terminal to the call being settled",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600],
+    registers: [metrics.registry],
+  });
+};
+
+/**
+ * The completeness ledger as a worker: consumes `calls.ledger.*` (chunk transcribed, chunk failed,
+ * upload finished) and settles each call exactly once.
+ */
+export async function start(config: AggregatorConfig, options: StartOptions = {}): Promise<AggregatorHandle> {
+  // The look every event takes at its call goes through a plain pg pool (read-ledger.ts says why);
+  // settling, a transaction with the outbox, goes through the worker's Prisma client.
+  const lookPool = new pg.Pool({
+    connectionString: config.databaseUrl,
+    max: config.concurrency,
+    statement_timeout: 10_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  let context: WorkerContext | undefined;
+  lookPool.on("error", (error) => context?.logger.warn({ err: error }, "idle ledger connection failed; the pool replaces it"));
+  let db: Db | undefined;
+
+  const worker = await startWorker({
+    service: "aggregator",
+    natsUrl: config.natsUrl,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+    namespace: config.namespace,
+    opsPort: config.opsPort,
+    logLevel: config.logLevel,
+    handleSignals: options.handleSignals ?? false,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    consumers: (workerContext) => {
+      context = workerContext;
+      db = workerContext.db;
+      const ledger = createCompletenessLedger({
+        db: workerContext.db,
+        topology: workerContext.topology,
+        relay: workerContext.relay,
+        read: pgLedgerReader(lookPool),
+      });
+      return [
+        {
+          declaration: { key: "aggregator", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+          concurrency: config.concurrency,
+          handler: createSettleOnLedgerEvent({ ledger, logger: workerContext.logger, fanIn: fanInHistogram(workerContext.metrics) }),
+        },
+      ];
+    },
+    // A ledger event that exhausted its deliveries leaves the call unsettled: the error goes on its
+    // transcription stage, for the reaper to see and re-drive (the chunks themselves are fine).
+    onEntityFailure: async (failure) => {
+      const { callId } = failure.payload as { callId?: string };
+      if (!callId || !db) return;
+      await db.stageRun.updateMany({
+        where: { callId, stage: "transcription", status: { in: ["queued", "running"] } },
+        data: { errorCode: "ledger_event_dead_lettered", errorMessage: `${failure.errorCode}: ${failure.errorMessage}`.slice(0, 2_000) },
+      });
+    },
+  }).catch(async (error: unknown) => {
+    await lookPool.end();
+    throw error;
+  });
+
+  return {
+    opsUrl: worker.opsUrl,
+    context: worker.context,
+    stop: async () => {
+      await worker.stop();
+      await lookPool.end();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+import { z } from "zod";
+import { field, parseConfig, type Env } from "@callflow/config";
+import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
+
+const GiB = 1024 * 1024 * 1024;
+
+/** Every variable the ingest service reads; the README's configuration table lists them. */
+const schema = z.object({
+  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
+  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(10),
+  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
+  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
+  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  CALLFLOW_INGEST_HOST: z.string().min(1).default("0.0.0.0"),
+  CALLFLOW_INGEST_PORT: field.port().default(8080),
+  /** The URL clients and providers reach this API at; Twilio signs it, tus Location headers use it. */
+  CALLFLOW_INGEST_PUBLIC_URL: field.url({ protocols: ["http", "https"] }).optional(),
+  CALLFLOW_INGEST_MAX_UPLOAD_BYTES: field.positiveInt().default(4 * GiB),
+  CALLFLOW_INGEST_RATE_LIMIT_PER_MINUTE: field.positiveInt().default(1200),
+  /** How long a looked-up API key is trusted before Postgres is asked again (revocation latency). */
+  CALLFLOW_INGEST_API_KEY_CACHE_MS: field.milliseconds().default(5_000),
+  CALLFLOW_INGEST_TUS_DIR: z.string().min(1).optional(),
+  CALLFLOW_INGEST_TUS_MAX_STAGED_BYTES: field.positiveInt().default(20 * GiB),
+  CALLFLOW_INGEST_TUS_EXPIRY_MS: field.milliseconds().default(24 * 3600 * 1000),
+  CALLFLOW_INGEST_PROBE_TIMEOUT_MS: field.milliseconds().default(60_000),
+  CALLFLOW_INGEST_TRIM_TIMEOUT_MS: field.milliseconds().default(600_000),
+  CALLFLOW_INGEST_SSE_POLL_MS: field.milliseconds().default(1_000),
+  /** Recordings answered with a redirect to a presigned URL instead of streamed through the API. */
+  CALLFLOW_INGEST_RECORDING_REDIRECT: field.boolean().default(false),
+  CALLFLOW_INGEST_UPLOAD_PART_BYTES: field.positiveInt().default(5 * 1024 * 1024),
+  CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT: field.positiveInt().default(2),
+  CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
+  CALLFLOW_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
+  CALLFLOW_TWILIO_AUTH_TOKEN: field.optionalSecret(),
+  CALLFLOW_ASSEMBLYAI_WEBHOOK_HEADER: z.string().min(1).default("x-callflow-webhook-token"),
+  CALLFLOW_ASSEMBLYAI_WEBHOOK_SECRET: field.optionalSecret(),
+  CALLFLOW_NOTIFY_TIMEOUT_MS: field.milliseconds().default(10_000),
+  CALLFLOW_NOTIFY_MAX_ATTEMPTS: field.positiveInt().default(8),
+  CALLFLOW_NOTIFY_RETRY_BASE_MS: field.milliseconds().default(5_000),
+});
+
+export type IngestEnv = z.output<typeof schema>;
+
+export interface IngestConfig {
+  readonly databaseUrl: string;
+  readonly databasePoolSize: number;
+  readonly natsUrl: string;
+  readonly namespace: string;
+  readonly logLevel: string;
+  readonly host: string;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly publicUrl: string | undefined;
+  readonly maxUploadBytes: number;
+  readonly rateLimitPerMinute: number;
+  readonly apiKeyCacheMs: number;
+  /** Where tus uploads are staged; default a directory under the OS temp dir. */
+  readonly tusDirectory: string | undefined;
+  readonly tusMaxStagedBytes: number;
+  readonly tusExpiryMs: number;
+  readonly probeTimeoutMs: number;
+  readonly trimTimeoutMs: number;
+  readonly ssePollMs: number;
+  readonly recordingRedirect: boolean;
+  /** S3 multipart part size (S3's minimum is 5 MiB) and parts in flight per upload. */
+  readonly uploadPartBytes: number;
+  readonly uploadPartsInFlight: number;
+  readonly ffprobePath: string;
+  readonly ffmpegPath: string;
+  readonly twilioAuthToken: string | undefined;
+  readonly assemblyAiWebhookHeader: string;
+  readonly assemblyAiWebhookSecret: string | undefined;
+  readonly notifyTimeoutMs: number;
+  readonly notifyMaxAttempts: number;
+  /** First retry delay; doubles per attempt up to 10 minutes. */
+  readonly notifyRetryBaseMs: number;
+  readonly storage: StorageConfig;
+}
+
+/** Parsed once at start; throws a ConfigError naming every bad variable. */
+export const ingestConfigFromEnv = (env: Env = process.env): IngestConfig => {
+  const e = parseConfig(schema, env);
+  return Object.freeze({
+    databaseUrl: e.CALLFLOW_DATABASE_URL,
+    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
+    natsUrl: e.CALLFLOW_NATS_URL,
+    namespace: e.CALLFLOW_NAMESPACE,
+    logLevel: e.CALLFLOW_LOG_LEVEL,
+    host: e.CALLFLOW_INGEST_HOST,
+    port: e.CALLFLOW_INGEST_PORT,
+    publicUrl: e.CALLFLOW_INGEST_PUBLIC_URL?.replace(/\/+$/, ""),
+    maxUploadBytes: e.CALLFLOW_INGEST_MAX_UPLOAD_BYTES,
+    rateLimitPerMinute: e.CALLFLOW_INGEST_RATE_LIMIT_PER_MINUTE,
+    apiKeyCacheMs: e.CALLFLOW_INGEST_API_KEY_CACHE_MS,
+    tusDirectory: e.CALLFLOW_INGEST_TUS_DIR,
+    tusMaxStagedBytes: e.CALLFLOW_INGEST_TUS_MAX_STAGED_BYTES,
+    tusExpiryMs: e.CALLFLOW_INGEST_TUS_EXPIRY_MS,
+    probeTimeoutMs: e.CALLFLOW_INGEST_PROBE_TIMEOUT_MS,
+    trimTimeoutMs: e.CALLFLOW_INGEST_TRIM_TIMEOUT_MS,
+    ssePollMs: e.CALLFLOW_INGEST_SSE_POLL_MS,
+    recordingRedirect: e.CALLFLOW_INGEST_RECORDING_REDIRECT,
+    uploadPartBytes: e.CALLFLOW_INGEST_UPLOAD_PART_BYTES,
+    uploadPartsInFlight: e.CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT,
+    ffprobePath: e.CALLFLOW_FFPROBE_PATH,
+    ffmpegPath: e.CALLFLOW_FFMPEG_PATH,
+    twilioAuthToken: e.CALLFLOW_TWILIO_AUTH_TOKEN,
+    assemblyAiWebhookHeader: e.CALLFLOW_ASSEMBLYAI_WEBHOOK_HEADER.toLowerCase(),
+    assemblyAiWebhookSecret: e.CALLFLOW_ASSEMBLYAI_WEBHOOK_SECRET,
+    notifyTimeoutMs: e.CALLFLOW_NOTIFY_TIMEOUT_MS,
+    notifyMaxAttempts: e.CALLFLOW_NOTIFY_MAX_ATTEMPTS,
+    notifyRetryBaseMs: e.CALLFLOW_NOTIFY_RETRY_BASE_MS,
+    storage: storageConfigFromEnv(env),
+  });
+};

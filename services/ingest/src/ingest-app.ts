@@ -1,0 +1,69 @@
+import type { Registry } from "prom-client";
+import type { Db } from "@callflow/db";
+import type { ObjectStore } from "@callflow/storage";
+import type { Logger, ReadinessChecks } from "@callflow/telemetry";
+import type { ApiKeyLookup } from "./auth/api-keys.ts";
+import type { AudioProbe } from "./audio/probe.ts";
+import type { EstimateTuning } from "./calls/artifact-answer.ts";
+import type { Commit } from "./calls/commit.ts";
+import { createHttpApp } from "./http/app.ts";
+import { artifactRoutes } from "./routes/artifacts.ts";
+import { callReadRoutes, callUploadRoutes } from "./routes/calls.ts";
+import { recorderChunkRoutes, recorderRoutes } from "./routes/recorder.ts";
+import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
+import { notificationRoutes } from "./routes/notifications.ts";
+import { adminRoutes } from "./routes/admin.ts";
+import type { OutboxPublisher } from "@callflow/messaging";
+import { progressRoutes } from "./routes/progress.ts";
+import { reprocessRoutes } from "./routes/reprocess.ts";
+import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.ts";
+import type { AudioTrimmer } from "./audio/trim.ts";
+import { createResumableUploads, type ResumableOptions } from "./uploads/resumable.ts";
+
+export interface IngestAppDeps {
+  logger: Logger;
+  db: Db;
+  store: ObjectStore;
+  commit: Commit;
+  probe: AudioProbe;
+  apiKeys: ApiKeyLookup;
+  registry: Registry;
+  readiness: () => Promise<ReadinessChecks>;
+  maxUploadBytes: number;
+  rateLimitPerMinute: number;
+  recordingRedirect: boolean;
+  publicUrl: string | undefined;
+  estimate?: EstimateTuning;
+  resumable: Omit<ResumableOptions, "path">;
+  trimmer: AudioTrimmer;
+  ssePollMs: number;
+  publisher: OutboxPublisher;
+  webhooks: Pick<WebhookDeps, "twilioAuthToken" | "assemblyAi">;
+}
+
+/** The whole public API over its ports; main.ts and the tests give it real clients. */
+export const createIngestApp = async (deps: IngestAppDeps) => {
+  const app = await createHttpApp({
+    logger: deps.logger,
+    apiKeys: deps.apiKeys,
+    rateLimitPerMinute: deps.rateLimitPerMinute,
+    publicUrl: deps.publicUrl,
+    ops: { registry: deps.registry, readiness: deps.readiness },
+  });
+  const callDeps = { db: deps.db, store: deps.store, commit: deps.commit, probe: deps.probe, maxUploadBytes: deps.maxUploadBytes };
+  await app.register(callUploadRoutes(callDeps));
+  await app.register(recorderChunkRoutes(callDeps));
+  await app.register(recorderRoutes(callDeps));
+  await app.register(callReadRoutes(callDeps));
+  const uploads = await createResumableUploads({ ...callDeps, logger: deps.logger }, { ...deps.resumable, path: UPLOADS_PATH });
+  await app.register(resumableRoutes({ db: deps.db, uploads }));
+  await app.register(progressRoutes({ db: deps.db, pollMs: deps.ssePollMs }));
+  await app.register(reprocessRoutes({ ...callDeps, trimmer: deps.trimmer }));
+  await app.register(webhookRoutes({ commit: deps.commit, publicUrl: deps.publicUrl, ...deps.webhooks }));
+  await app.register(notificationRoutes({ db: deps.db }));
+  await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher }));
+  await app.register(
+    artifactRoutes({ db: deps.db, store: deps.store, recordingRedirect: deps.recordingRedirect, ...(deps.estimate ? { estimate: deps.estimate } : {}) }),
+  );
+  return { app, uploads };
+};

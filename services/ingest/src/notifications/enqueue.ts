@@ -1,0 +1,41 @@
+import { randomUUID } from "node:crypto";
+import type { Emit, TransactionClient } from "../calls/commit.ts";
+
+export type CallNotificationEvent = "call.completed" | "call.failed";
+
+/**
+ * Queues the customer webhook for a call's terminal state, inside the transaction that makes the
+ * state terminal (the completion stage, the aggregator, the reaper). Nothing happens for a tenant
+ * without a webhook URL; the same state announced twice is notified once.
+ */
+export const enqueueCallNotification = async (
+  tx: TransactionClient,
+  emit: Emit,
+  input: { tenantId: string; callId: string; event: CallNotificationEvent; audioVersion: number; error?: { code: string; message: string | null } | undefined },
+): Promise<string | null> => {
+  const tenant = await tx.tenant.findUnique({ where: { id: input.tenantId }, select: { webhookUrl: true } });
+  if (!tenant?.webhookUrl) return null;
+  const id = randomUUID();
+  const { count } = await tx.notification.createMany({
+    data: [
+      {
+        id,
+        tenantId: input.tenantId,
+        callId: input.callId,
+        event: input.event,
+        dedupKey: `${input.event}:${input.callId}:v${input.audioVersion}`,
+        url: tenant.webhookUrl,
+        payload: {
+          id,
+          event: input.event,
+          createdAt: new Date().toISOString(),
+          data: { callId: input.callId, audioVersion: input.audioVersion, status: input.event === "call.completed" ? "completed" : "failed", error: input.error ?? null },
+        },
+      },
+    ],
+    skipDuplicates: true,
+  });
+  if (count === 0) return null;
+  await emit("notificationRequested", { tenantId: input.tenantId, notificationId: id });
+  return id;
+};

@@ -1,0 +1,22 @@
+import type { Db } from "@callflow/db";
+import type { ObjectStore } from "@callflow/storage";
+import type { AudioProbe } from "../audio/probe.ts";
+import type { Commit } from "../calls/commit.ts";
+import { notFound } from "../http/api-error.ts";
+
+/** What the call routes need; main.ts builds it, tests build it with real clients. */
+export interface CallRouteDeps {
+  db: Db;
+  store: ObjectStore;
+  commit: Commit;
+  probe: AudioProbe;
+  maxUploadBytes: number;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A path id that is not a UUID names nothing: 404, like any other unknown call. */
+export const callIdOf = (params: { id: string }): string => {
+  if (!UUID.test(params.id)) throw notFound("call", params.id);
+  return params.id.toLowerCase();
+};

@@ -1,0 +1,121 @@
+import type { Db } from "@callflow/db";
+import { ack, retry, startWorker, type AnyConsumerRegistration, type ConsumerRegistration, type Outcome, type WorkerContext } from "@callflow/messaging";
+import { openStorage } from "@callflow/storage";
+import type { CallflowMetrics } from "@callflow/telemetry";
+import { objectStoreAudio } from "./audio/audio-store.ts";
+import { createPostgresChunkRepo } from "./chunks/postgres-chunk-repo.ts";
+import { createCompleteFromWebhook, type WebhookResult } from "./complete-from-webhook.ts";
+import type { TranscriptionConfig } from "./config.ts";
+import type { Verdict } from "./delivery.ts";
+import { createJobSignals } from "./jobs/job-signals.ts";
+import { createHandleProviderCallback } from "./provider-callback.ts";
+import { createProviders } from "./speech-to-text/providers.ts";
+import { createTranscribeChunk } from "./transcribe-chunk.ts";
+
+export { transcriptionConfigFromEnv, type TranscriptionConfig } from "./config.ts";
+export type { WebhookResult } from "./complete-from-webhook.ts";
+
+export interface TranscriptionHandle {
+  readonly opsUrl: string;
+  readonly context: WorkerContext;
+  /** AssemblyAI's webhook said job `jobId` is done: store its result (ingest forwards it as an event too). */
+  completeFromWebhook(jobId: string): Promise<WebhookResult>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
+  handleSignals?: boolean;
+  metrics?: CallflowMetrics;
+}
+
+const toOutcome = (verdict: Verdict): Outcome =>
+  verdict.kind === "ack" ? ack() : retry({ afterMs: verdict.afterMs, code: "transcription_retry", message: verdict.reason });
+
+/**
+ * The transcription worker: chunkReady → text through the tenant's provider (pocketsphinx by default),
+ * splitting audio over a provider's limits; AssemblyAI jobs complete by webhook (forwarded by ingest
+ * as providerCallbackReceived) or by bounded polling.
+ */
+export async function start(config: TranscriptionConfig, options: StartOptions = {}): Promise<TranscriptionHandle> {
+  const storage = await openStorage(config.storage);
+  const providers = createProviders(config);
+  const signals = createJobSignals();
+  let db: Db | undefined;
+  let completeFromWebhook: ((jobId: string, signal?: AbortSignal) => Promise<WebhookResult>) | undefined;
+  let chunks: ReturnType<typeof createPostgresChunkRepo> | undefined;
+
+  const worker = await startWorker({
+    service: "transcription",
+    natsUrl: config.natsUrl,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+    namespace: config.namespace,
+    opsPort: config.opsPort,
+    logLevel: config.logLevel,
+    handleSignals: options.handleSignals ?? false,
+    // A handler may hold a message while a provider works; shutdown waits for it, within reason.
+    graceMs: Math.min(config.ackWaitMs, 25_000),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    consumers: (context) => {
+      db = context.db;
+      chunks = createPostgresChunkRepo({ db: context.db, topology: context.topology, relay: context.relay });
+      const transcribe = createTranscribeChunk({
+        chunks,
+        sttFor: providers.sttFor,
+        audio: objectStoreAudio(storage.store),
+        tools: config.tools,
+        signals,
+        polling: { firstPollAfterMs: config.assemblyai.firstPollMs, maxPollIntervalMs: config.assemblyai.maxPollMs },
+        maxDeliver: config.maxDeliver,
+        heartbeatMs: config.heartbeatMs,
+        staleAfterMs: config.staleAfterMs,
+        deleteSplitOriginals: config.deleteSplitOriginals,
+      });
+      const transcription: ConsumerRegistration<"transcription"> = {
+        declaration: { key: "transcription", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+        // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
+        concurrency: config.concurrency,
+        prefetch: config.concurrency,
+        handler: async (event, ctx) => toOutcome(await transcribe(event, ctx)),
+      };
+      const registrations: AnyConsumerRegistration[] = [transcription];
+      if (providers.assemblyai) {
+        completeFromWebhook = createCompleteFromWebhook({ chunks, stt: providers.assemblyai, signals });
+        const onCallback = createHandleProviderCallback({ db: context.db, completeFromWebhook });
+        const callbacks: ConsumerRegistration<"callbacks"> = {
+          declaration: { key: "callbacks", ackWaitMs: 30_000, maxDeliver: 10 },
+          concurrency: 8,
+          handler: async (event, ctx) => toOutcome(await onCallback(event, ctx.signal)),
+        };
+        registrations.push(callbacks);
+      }
+      return registrations;
+    },
+    // chunkReady gave up (max deliveries, or a bug): the chunk fails with the reason and says so,
+    // so the ledger can settle its call instead of waiting forever (invariants 2 and 4).
+    onEntityFailure: async (failure) => {
+      if (failure.event !== "chunkReady" || !chunks) return;
+      const { chunkId } = failure.payload as { chunkId: string };
+      const chunk = await chunks.load(chunkId);
+      if (!chunk) return;
+      await chunks.fail(chunk, "any", { code: failure.errorCode, message: `${failure.reason}: ${failure.errorMessage}` }, new Date());
+    },
+  }).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
+  });
+
+  return {
+    opsUrl: worker.opsUrl,
+    context: worker.context,
+    completeFromWebhook: async (jobId) => {
+      if (!completeFromWebhook || !db) throw new Error("AssemblyAI is not configured for any tenant");
+      return completeFromWebhook(jobId);
+    },
+    stop: async () => {
+      await worker.stop();
+      await storage.close();
+    },
+  };
+}

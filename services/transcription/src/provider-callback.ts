@@ -1,0 +1,36 @@
+import type { ProviderCallbackReceived } from "@callflow/contracts";
+import type { Db } from "@callflow/db";
+import type { WebhookResult } from "./complete-from-webhook.ts";
+import { ack, type Verdict } from "./delivery.ts";
+
+/**
+ * providerCallbackReceived → completeFromWebhook, for AssemblyAI's transcript webhooks that ingest
+ * recorded. The callback row is marked processed afterwards; a redelivery before that runs the
+ * completion again, which is a compare-and-set and changes nothing the second time.
+ */
+export const createHandleProviderCallback = (deps: {
+  db: Db;
+  completeFromWebhook: (jobId: string, signal?: AbortSignal) => Promise<WebhookResult>;
+}) =>
+  async (event: Pick<ProviderCallbackReceived, "callbackId" | "provider">, signal?: AbortSignal): Promise<Verdict> => {
+    if (event.provider !== "assemblyai") return ack(`not a transcription callback (${event.provider})`);
+    const callback = await deps.db.providerCallback.findUnique({ where: { id: event.callbackId } });
+    if (!callback) return ack("the callback record no longer exists");
+    if (callback.processedAt) return ack("the callback was already processed");
+    if (!callback.externalId) {
+      await deps.db.providerCallback.update({
+        where: { id: callback.id },
+        data: { processedAt: new Date(), errorCode: "missing_transcript_id", errorMessage: "the webhook named no transcript_id" },
+      });
+      return ack("the callback names no job");
+    }
+    const result = await deps.completeFromWebhook(callback.externalId, signal);
+    await deps.db.providerCallback.update({
+      where: { id: callback.id },
+      data: {
+        processedAt: new Date(),
+        ...(result === "unknown_job" ? { errorCode: "unknown_job", errorMessage: `no chunk waits on transcript ${callback.externalId}` } : {}),
+      },
+    });
+    return ack(`webhook: ${result}`);
+  };

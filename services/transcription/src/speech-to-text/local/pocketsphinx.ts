@@ -1,0 +1,63 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { AudioTools } from "../../audio/probe.ts";
+import { runTool, ToolError } from "../../audio/run-tool.ts";
+import { ProviderError } from "../provider-errors.ts";
+import type { AudioFile, SyncSpeechToText, TranscribeContext, Transcription } from "../port.ts";
+import { parsePocketsphinx } from "./parse-pocketsphinx.ts";
+
+export interface PocketsphinxOptions {
+  tools: AudioTools;
+  /** `pocketsphinx_continuous` from the Debian package. */
+  binary: string;
+  /** Recognition runs about real time on one core: the limit is this base plus `perAudioSecond` × duration. */
+  timeoutBaseMs: number;
+  timeoutPerAudioSecondMs: number;
+  /** Audio longer than this is split first, so one recognition never holds a worker for long. */
+  maxDurationSeconds: number;
+  redact?: (transcription: Transcription) => Transcription;
+}
+
+/**
+ * The embedded default: pocketsphinx on this machine, no network and no keys. The audio is first
+ * converted to what it reads (16 kHz mono 16-bit WAV) with ffmpeg.
+ */
+export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToText {
+  return {
+    kind: "sync",
+    provider: "local",
+    limits: { maxDurationSeconds: options.maxDurationSeconds },
+    async transcribe(audio: AudioFile, ctx: TranscribeContext): Promise<Transcription> {
+      const dir = await mkdtemp(path.join(tmpdir(), "callflow-sphinx-"));
+      try {
+        const wav = path.join(dir, "audio.wav");
+        await runTool(
+          options.tools.ffmpeg,
+          ["-nostdin", "-v", "error", "-y", "-i", audio.path, "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", wav],
+          { timeoutMs: options.tools.timeoutMs, signal: ctx.signal },
+        ).catch((error: unknown) => {
+          if (error instanceof ToolError && !error.timedOut && !ctx.signal.aborted) {
+            throw new ProviderError("unsupported_audio", `the audio could not be decoded: ${error.message}`, false, { cause: error });
+          }
+          throw error;
+        });
+        const timeoutMs = Math.round(options.timeoutBaseMs + options.timeoutPerAudioSecondMs * audio.durationSeconds);
+        const output = await runTool(options.binary, ["-infile", wav, "-time", "yes", "-logfn", "/dev/null"], {
+          timeoutMs,
+          signal: ctx.signal,
+          onOutput: ctx.heartbeat,
+        }).catch((error: unknown) => {
+          if (error instanceof ToolError && error.timedOut) {
+            throw new ProviderError("provider_timeout", `pocketsphinx did not finish within ${timeoutMs} ms`, true, { cause: error });
+          }
+          throw new ProviderError("transcription_failed", error instanceof Error ? error.message : String(error), true, { cause: error });
+        });
+        const transcription = parsePocketsphinx(output);
+        return options.redact ? options.redact(transcription) : transcription;
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

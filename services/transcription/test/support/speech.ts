@@ -1,0 +1,22 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { runTool } from "../../src/audio/run-tool.ts";
+
+/** Realistic test speech: festival's HTS voice, resampled to 16 kHz mono (ENVIRONMENT.md). */
+export async function synthesizeSpeech(text: string, options: { dir?: string; name?: string } = {}): Promise<string> {
+  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), "callflow-speech-")));
+  const raw = path.join(dir, `${options.name ?? "speech"}-raw.wav`);
+  const out = path.join(dir, `${options.name ?? "speech"}.wav`);
+  const { spawn } = await import("node:child_process");
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn("text2wave", ["-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", raw], { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`text2wave exited with ${code}: ${stderr}`))));
+    child.stdin.end(text);
+  });
+  await runTool("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { timeoutMs: 30_000 });
+  return out;
+}
