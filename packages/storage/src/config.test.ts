@@ -39,6 +39,12 @@ describe("storageConfigFromEnv", () => {
     });
   });
 
+  it("takes the listing API for an endpoint that is an s3rver, and names the variable of a bad one", () => {
+    expect(storageConfigFromEnv({}).listingApi).toBeUndefined();
+    expect(storageConfigFromEnv({ CALLFLOW_S3_ENDPOINT: "http://127.0.0.1:4569", CALLFLOW_S3_LISTING_API: "ListObjects" }).listingApi).toBe("ListObjects");
+    expect(() => storageConfigFromEnv({ CALLFLOW_S3_LISTING_API: "v3" })).toThrow(/CALLFLOW_S3_LISTING_API must be one of ListObjectsV2, ListObjects: "v3"/);
+  });
+
   it("leaves credentials to the SDK's default chain when an endpoint is set without keys", () => {
     expect(storageConfigFromEnv({ CALLFLOW_S3_ENDPOINT: "https://s3.eu-west-1.amazonaws.com" }).credentials).toBeUndefined();
   });

@@ -1,4 +1,5 @@
 import { EMBEDDED_S3_CREDENTIALS } from "./embedded-s3.ts";
+import type { ListingApi } from "./listing.ts";
 import { StorageConfigError } from "./errors.ts";
 import { DEFAULT_S3_MAX_ATTEMPTS, DEFAULT_S3_TIMEOUTS, type S3Credentials, type S3Timeouts } from "./s3-client.ts";
 
@@ -13,6 +14,8 @@ export interface StorageConfig {
   readonly timeouts: Readonly<S3Timeouts>;
   readonly maxAttempts: number;
   readonly embedded: { readonly port: number; readonly directory: string | undefined };
+  /** How to list: real servers page ListObjectsV2; s3rver (embedded, or shared by `callflow up`) needs ListObjects. */
+  readonly listingApi: ListingApi | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -44,7 +47,17 @@ export const storageConfigFromEnv = (env: Env = process.env): StorageConfig => {
       port: readInteger(env, "CALLFLOW_S3_EMBEDDED_PORT", 0, 0, 65_535),
       directory: read(env, "CALLFLOW_S3_EMBEDDED_DIR"),
     }),
+    listingApi: readListingApi(env, "CALLFLOW_S3_LISTING_API"),
   });
+};
+
+const LISTING_APIS: readonly ListingApi[] = ["ListObjectsV2", "ListObjects"];
+
+const readListingApi = (env: Env, name: string): ListingApi | undefined => {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  if (!(LISTING_APIS as readonly string[]).includes(value)) throw new StorageConfigError(`${name} must be one of ${LISTING_APIS.join(", ")}: "${value}"`);
+  return value as ListingApi;
 };
 
 /** Empty counts as unset: compose files and Helm values often render unset variables as "". */

@@ -33,7 +33,7 @@ export const openStorage = async (config: StorageConfig): Promise<OpenStorage> =
     client,
     bucket: config.bucket,
     endpoint: endpoint ?? `AWS S3 (${config.region})`,
-    ...(embedded ? { listingApi: embedded.listingApi } : {}),
+    ...(embedded ? { listingApi: embedded.listingApi } : config.listingApi ? { listingApi: config.listingApi } : {}),
   });
   const close = async () => {
     client.destroy();

@@ -5,3 +5,4 @@ export { createTestNamespace, connectTestNats, type TestNamespace } from "./nats
 export { createTestBucket, embeddedS3ForWorker, type TestBucket } from "./storage.ts";
 export { waitFor } from "./wait.ts";
 export * from "./providers/index.ts";
+export { normalizeWords, wordErrorRate } from "./wer.ts";

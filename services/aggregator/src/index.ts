@@ -4,6 +4,7 @@ import { startWorker, type WorkerContext } from "@callflow/messaging";
 import type { CallflowMetrics } from "@callflow/telemetry";
 import { Histogram } from "prom-client";
 import type { AggregatorConfig } from "./config.ts";
+import { createCompleteOnFinish } from "./complete-on-finish.ts";
 import { createSettleOnLedgerEvent } from "./handler.ts";
 import { createCompletenessLedger } from "./ledger/completeness-ledger.ts";
 import { pgLedgerReader } from "./ledger/read-ledger.ts";
@@ -41,7 +42,8 @@ const fanInHistogram = (metrics: CallflowMetrics): Histogram => {
 
 /**
  * The completeness ledger as a worker: consumes `calls.ledger.*` (chunk transcribed, chunk failed,
- * upload finished) and settles each call exactly once.
+ * upload finished) and settles each call's transcription exactly once; and `calls.finish.*` (merged,
+ * summarized), completing the call once both artifacts are stored.
  */
 export async function start(config: AggregatorConfig, options: StartOptions = {}): Promise<AggregatorHandle> {
   // The look every event takes at its call goes through a plain pg pool (read-ledger.ts says why);
@@ -81,6 +83,11 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
           concurrency: config.concurrency,
           handler: createSettleOnLedgerEvent({ ledger, logger: workerContext.logger, fanIn: fanInHistogram(workerContext.metrics) }),
         },
+        {
+          declaration: { key: "completion", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+          concurrency: Math.max(1, Math.ceil(config.concurrency / 4)),
+          handler: createCompleteOnFinish({ db: workerContext.db, topology: workerContext.topology, relay: workerContext.relay, logger: workerContext.logger }),
+        },
       ];
     },
     // A ledger event that exhausted its deliveries leaves the call unsettled: the error goes on its
@@ -88,8 +95,9 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
     onEntityFailure: async (failure) => {
       const { callId } = failure.payload as { callId?: string };
       if (!callId || !db) return;
+      const stage = failure.event === "callMerged" || failure.event === "callSummarized" ? "completion" : "transcription";
       await db.stageRun.updateMany({
-        where: { callId, stage: "transcription", status: { in: ["queued", "running"] } },
+        where: { callId, stage, status: { in: ["queued", "running"] } },
         data: { errorCode: "ledger_event_dead_lettered", errorMessage: `${failure.errorCode}: ${failure.errorMessage}`.slice(0, 2_000) },
       });
     },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { reaperConfigFromEnv, type ReaperPolicy } from "@callflow/reaper";
 import { field, parseConfig, type Env } from "@callflow/config";
 import { DEFAULT_NAMESPACE } from "@callflow/contracts";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
@@ -76,6 +77,8 @@ export interface IngestConfig {
   /** First retry delay; doubles per attempt up to 10 minutes. */
   readonly notifyRetryBaseMs: number;
   readonly storage: StorageConfig;
+  /** The reaper's deadlines, for the admin stuck view and on-demand sweeps (the CALLFLOW_REAPER_* variables). */
+  readonly reaperPolicy: ReaperPolicy;
 }
 
 /** Parsed once at start; throws a ConfigError naming every bad variable. */
@@ -111,5 +114,6 @@ export const ingestConfigFromEnv = (env: Env = process.env): IngestConfig => {
     notifyMaxAttempts: e.CALLFLOW_NOTIFY_MAX_ATTEMPTS,
     notifyRetryBaseMs: e.CALLFLOW_NOTIFY_RETRY_BASE_MS,
     storage: storageConfigFromEnv(env),
+    reaperPolicy: reaperConfigFromEnv(env).policy,
   });
 };

@@ -18,7 +18,7 @@ import { createDeliverNotification, exponentialBackoff, fetchSender } from "./no
 
 export { ingestConfigFromEnv, type IngestConfig } from "./config.ts";
 export { createApiKey, hashApiKey, ADMIN_SCOPE } from "./auth/api-keys.ts";
-export { enqueueCallNotification, type CallNotificationEvent } from "./notifications/enqueue.ts";
+export { enqueueCallNotification, type CallNotificationEvent } from "@callflow/call-lifecycle";
 
 export interface IngestHandle {
   /** Base URL the API listens on, e.g. http://127.0.0.1:8080. */
@@ -105,6 +105,7 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
       resumable: { directory: config.tusDirectory, maxStagedBytes: config.tusMaxStagedBytes, expiryMs: config.tusExpiryMs },
       trimmer: ffmpegTrimmer({ ffmpegPath: config.ffmpegPath, timeoutMs: config.trimTimeoutMs }),
       ssePollMs: config.ssePollMs,
+      reaperPolicy: config.reaperPolicy,
       publisher,
       webhooks: {
         twilioAuthToken: config.twilioAuthToken,

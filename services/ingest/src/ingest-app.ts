@@ -14,6 +14,7 @@ import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { OutboxPublisher } from "@callflow/messaging";
+import type { ReaperPolicy } from "@callflow/reaper";
 import { progressRoutes } from "./routes/progress.ts";
 import { reprocessRoutes } from "./routes/reprocess.ts";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.ts";
@@ -39,6 +40,8 @@ export interface IngestAppDeps {
   ssePollMs: number;
   publisher: OutboxPublisher;
   webhooks: Pick<WebhookDeps, "twilioAuthToken" | "assemblyAi">;
+  /** Deadlines for the admin sweep and stuck view; default the reaper's defaults. */
+  reaperPolicy?: ReaperPolicy;
 }
 
 /** The whole public API over its ports; main.ts and the tests give it real clients. */
@@ -61,7 +64,7 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(reprocessRoutes({ ...callDeps, trimmer: deps.trimmer }));
   await app.register(webhookRoutes({ commit: deps.commit, publicUrl: deps.publicUrl, ...deps.webhooks }));
   await app.register(notificationRoutes({ db: deps.db }));
-  await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher }));
+  await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
   await app.register(
     artifactRoutes({ db: deps.db, store: deps.store, recordingRedirect: deps.recordingRedirect, ...(deps.estimate ? { estimate: deps.estimate } : {}) }),
   );

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { getExpectedTwilioSignature } from "twilio/lib/webhooks/webhooks.js";
 import { commitWithEvents } from "@callflow/messaging";
 import { waitFor } from "@callflow/testkit";
-import { enqueueCallNotification } from "../src/notifications/enqueue.ts";
+import { enqueueCallNotification } from "@callflow/call-lifecycle";
 import { describe, expect, test } from "./support/ingest-fixture.ts";
 
 const TWILIO_TOKEN = "test-twilio-token-not-real";

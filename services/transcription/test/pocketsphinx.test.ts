@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { probeAudio } from "../src/audio/probe.ts";
 import { createPocketsphinx } from "../src/speech-to-text/local/pocketsphinx.ts";
 import { synthesizeSpeech } from "./support/speech.ts";
-import { wordErrorRate } from "./support/wer.ts";
+import { wordErrorRate } from "@callflow/testkit";
 
 const tools = { ffmpeg: "ffmpeg", ffprobe: "ffprobe", timeoutMs: 30_000 };
 const SCRIPT = "The quick brown fox jumps over the lazy dog. Please call me tomorrow morning about the new contract.";

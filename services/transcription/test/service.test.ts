@@ -7,7 +7,7 @@ import { describe, expect, startFakeAssemblyAi, test, testInfraUrls, waitFor } f
 import { start, transcriptionConfigFromEnv } from "../src/index.ts";
 import { seedChunk, toneFile } from "./support/harness.ts";
 import { synthesizeSpeech } from "./support/speech.ts";
-import { wordErrorRate } from "./support/wer.ts";
+import { wordErrorRate } from "@callflow/testkit";
 
 const SCRIPT = "Thank you for calling. Your order will arrive on Monday morning.";
 

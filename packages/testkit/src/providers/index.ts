@@ -7,3 +7,4 @@ export {
   type FakeAssemblyAiWord,
 } from "./fake-assemblyai.ts";
 export type { ScriptedReply } from "./scripted-replies.ts";
+export { startFakeOpenAiChat, type ChatReply, type FakeChatMessage, type FakeChatRequest, type FakeOpenAiChat, type FakeOpenAiChatOptions } from "./fake-openai-chat.ts";

@@ -1,4 +1,4 @@
-import { Stage } from "@callflow/contracts";
+import { failCallAtStage } from "@callflow/call-lifecycle";
 import type { Emit, TransactionClient } from "@callflow/messaging";
 import { assembleTranscript } from "./assemble-transcript.ts";
 import { evaluateCompleteness, type FailedChunk } from "./completeness.ts";
@@ -48,8 +48,8 @@ export async function settleCall(tx: TransactionClient, emit: Emit, callId: stri
       verdict.state === "failed"
         ? describeFailure(verdict.failed)
         : `every chunk failed; the first: ${describeFailure(verdict.missing[0]!)}`.slice(0, 2_000);
-    await failCall(tx, { tenantId, callId, audioVersion, errorCode, errorMessage, now });
-    await emit("callFailed", { tenantId, callId, stage: Stage.TRANSCRIPTION, errorCode });
+    // Fails the stage and the call, emits callFailed and queues the customer's webhook.
+    await failCallAtStage(tx, emit, { callId, audioVersion, stage: "transcription", errorCode, errorMessage, now });
     return { outcome: "failed", errorCode, errorMessage };
   }
 
@@ -77,13 +77,18 @@ export async function settleCall(tx: TransactionClient, emit: Emit, callId: stri
       UPDATE calls SET partial = ${partial}, missing_chunk_indexes = ${missingChunkIndexes}::int[], updated_at = ${now}
       WHERE id = ${callId}::uuid
     ), stages AS (
-      INSERT INTO stage_runs (id, tenant_id, call_id, stage, audio_version, status, finished_at, updated_at)
+      INSERT INTO stage_runs (id, tenant_id, call_id, stage, audio_version, status, attempt, started_at, finished_at, updated_at)
       VALUES
-        (gen_random_uuid(), ${tenantId}::uuid, ${callId}::uuid, 'transcription', ${audioVersion}, 'succeeded', ${now}, ${now}),
-        (gen_random_uuid(), ${tenantId}::uuid, ${callId}::uuid, 'merge', ${audioVersion}, 'queued', NULL, ${now}),
-        (gen_random_uuid(), ${tenantId}::uuid, ${callId}::uuid, 'summary', ${audioVersion}, 'queued', NULL, ${now})
+        (gen_random_uuid(), ${tenantId}::uuid, ${callId}::uuid, 'transcription', ${audioVersion}, 'succeeded',
+         (SELECT COALESCE(max(attempt), 0) FROM chunks WHERE call_id = ${callId}::uuid AND audio_version = ${audioVersion}),
+         (SELECT min(started_at) FROM chunks WHERE call_id = ${callId}::uuid AND audio_version = ${audioVersion}), ${now}, ${now}),
+        (gen_random_uuid(), ${tenantId}::uuid, ${callId}::uuid, 'merge', ${audioVersion}, 'queued', 0, NULL, NULL, ${now}),
+        (gen_random_uuid(), ${tenantId}::uuid, ${callId}::uuid, 'summary', ${audioVersion}, 'queued', 0, NULL, NULL, ${now})
       ON CONFLICT (call_id, stage, audio_version) DO UPDATE
         SET status = CASE WHEN EXCLUDED.stage = 'transcription' THEN 'succeeded'::stage_status ELSE stage_runs.status END,
+            -- The transcription stage's timeline is its chunks': first claim to last result, the most tries any chunk took.
+            attempt = CASE WHEN EXCLUDED.stage = 'transcription' THEN GREATEST(stage_runs.attempt, EXCLUDED.attempt) ELSE stage_runs.attempt END,
+            started_at = CASE WHEN EXCLUDED.stage = 'transcription' THEN COALESCE(stage_runs.started_at, EXCLUDED.started_at) ELSE stage_runs.started_at END,
             finished_at = CASE WHEN EXCLUDED.stage = 'transcription' THEN EXCLUDED.finished_at ELSE stage_runs.finished_at END,
             error_code = CASE WHEN EXCLUDED.stage = 'transcription' THEN NULL ELSE stage_runs.error_code END,
             error_message = CASE WHEN EXCLUDED.stage = 'transcription' THEN NULL ELSE stage_runs.error_message END,
@@ -94,20 +99,4 @@ export async function settleCall(tx: TransactionClient, emit: Emit, callId: stri
   const finished = chunks.map((chunk) => chunk.finishedAt?.getTime() ?? 0);
   const lastChunkAt = finished.length > 0 && Math.max(...finished) > 0 ? new Date(Math.max(...finished)) : undefined;
   return { outcome: "transcribed", transcriptId: transcript!.id, partial, missingChunkIndexes, lastChunkAt };
-}
-
-async function failCall(
-  tx: TransactionClient,
-  input: { tenantId: string; callId: string; audioVersion: number; errorCode: string; errorMessage: string; now: Date },
-): Promise<void> {
-  const { tenantId, callId, audioVersion, errorCode, errorMessage, now } = input;
-  await tx.call.update({
-    where: { id: callId },
-    data: { status: "failed", failedStage: "transcription", errorCode, errorMessage },
-  });
-  await tx.stageRun.upsert({
-    where: { callId_stage_audioVersion: { callId, stage: "transcription", audioVersion } },
-    create: { tenantId, callId, stage: "transcription", audioVersion, status: "failed", finishedAt: now, errorCode, errorMessage },
-    update: { status: "failed", finishedAt: now, errorCode, errorMessage },
-  });
 }

@@ -1,16 +1,107 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Db } from "@callflow/db";
-import { DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter, type OutboxPublisher } from "@callflow/messaging";
+import { createOutboxRelay, DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter, type OutboxPublisher } from "@callflow/messaging";
+import { findStuck, sweepNow, type ReaperPolicy } from "@callflow/reaper";
+import type { ObjectStore } from "@callflow/storage";
+import type { Logger } from "@callflow/telemetry";
+import type { Commit } from "../calls/commit.ts";
 import { ADMIN_SCOPE } from "../auth/api-keys.ts";
 import { ApiError, errorResponses } from "../http/api-error.ts";
 import { iso } from "../calls/views.ts";
 
 /** Operator endpoints (the `admin` scope): they look across tenants, so no tenant key has them by default. */
+const stuckItem = z.object({
+  stage: z.string(),
+  entityType: z.string(),
+  entityId: z.string(),
+  tenantId: z.string().nullable(),
+  callId: z.string().nullable(),
+  status: z.string(),
+  attempt: z.number().int().nullable(),
+  since: z.string(),
+  reason: z.string(),
+});
+
+const reaperAction = z.object({
+  kind: z.string(),
+  entityType: z.string(),
+  entityId: z.string(),
+  tenantId: z.string().nullable(),
+  reason: z.string(),
+  before: z.unknown(),
+  after: z.unknown(),
+  outcome: z.enum(["applied", "dry_run", "stale", "failed"]),
+});
+
+export interface AdminRouteDeps {
+  db: Db;
+  publisher: OutboxPublisher;
+  /** The reaper's sweep runs here on an operator's request: same lock, same audit log. */
+  commit: Commit;
+  store: ObjectStore;
+  logger: Logger;
+  /** The reaper's deadlines; default its defaults (DEFAULT_POLICY). */
+  reaperPolicy?: ReaperPolicy | undefined;
+}
+
+/** Operator endpoints (the `admin` scope): they look across tenants, so no tenant key has them by default. */
 export const adminRoutes =
-  (deps: { db: Db; publisher: OutboxPublisher }): FastifyPluginAsyncZod =>
+  (deps: AdminRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const config = { scope: ADMIN_SCOPE };
+    // The reaper republishes stale outbox rows through a relay's publishNow, never on its own.
+    const relay = createOutboxRelay({ db: deps.db, publisher: deps.publisher, logger: deps.logger });
+    const sweeper = {
+      db: deps.db,
+      commit: deps.commit,
+      publishNow: (ids: readonly string[]) => relay.publishNow(ids),
+      store: deps.store,
+      ...(deps.reaperPolicy ? { policy: deps.reaperPolicy } : {}),
+      logger: deps.logger,
+    };
+
+    app.get(
+      "/v1/admin/stuck",
+      {
+        config,
+        schema: {
+          summary: "Entities past their deadline (what the reaper's next sweep would act on)",
+          tags: ["admin"],
+          querystring: z.object({
+            stage: z.enum(["transcription", "merge", "summary", "upload", "dial", "outbox", "storage"]).optional(),
+            olderThan: z.coerce.number().int().min(0).optional().describe("Seconds without progress; default: each stage's own deadline"),
+          }),
+          response: { 200: z.object({ items: z.array(stuckItem) }), ...errorResponses(400, 401, 403) },
+        },
+      },
+      async (request) => {
+        const { stage, olderThan } = request.query;
+        const items = await findStuck(sweeper, { stage, olderThanMs: olderThan === undefined ? undefined : olderThan * 1000 });
+        return { items: items.map((item) => ({ ...item, since: item.since.toISOString() })) };
+      },
+    );
+
+    app.post(
+      "/v1/admin/reaper/sweep",
+      {
+        config,
+        schema: {
+          summary: "Run one reaper sweep now and return its actions (dryRun: report only)",
+          tags: ["admin"],
+          body: z.object({ dryRun: z.boolean().optional() }).nullish(),
+          response: {
+            200: z.object({ sweepId: z.string(), dryRun: z.boolean(), durationMs: z.number(), actions: z.array(reaperAction), errors: z.array(z.object({ sweep: z.string(), error: z.string() })) }),
+            ...errorResponses(400, 401, 403, 409),
+          },
+        },
+      },
+      async (request) => {
+        const result = await sweepNow(sweeper, { dryRun: request.body?.dryRun ?? false, actor: `admin:${request.principal?.keyId ?? "unknown"}` });
+        if (result.skipped) throw new ApiError(409, "sweep_in_progress", "another reaper is sweeping right now; its actions are in the audit log");
+        return { sweepId: result.sweepId, dryRun: result.dryRun, durationMs: result.durationMs, actions: result.actions, errors: result.errors };
+      },
+    );
 
     app.get(
       "/v1/admin/audit",

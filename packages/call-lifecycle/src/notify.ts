@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Emit, TransactionClient } from "../calls/commit.ts";
+import type { Emit, TransactionClient } from "@callflow/messaging";
 
 export type CallNotificationEvent = "call.completed" | "call.failed";
 

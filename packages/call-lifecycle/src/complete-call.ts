@@ -1,0 +1,46 @@
+import type { Emit, TransactionClient } from "@callflow/messaging";
+import { lockCall } from "./lock-call.ts";
+import { enqueueCallNotification } from "./notify.ts";
+
+export type CompletionOutcome =
+  | { outcome: "completed" }
+  /** Merge or summary is not stored yet: the other one's event will complete the call. */
+  | { outcome: "waiting"; pending: string[] }
+  /** Completed before, failed, or another audio version: nothing changed. */
+  | { outcome: "not_applicable"; reason: string };
+
+/**
+ * `completed` only once the merged recording and the summary of the call's current audio version are
+ * both stored (their stage runs succeeded): never a "finished" flag before the work is done. Runs
+ * under the call's row lock, so the two finishing stages cannot both complete it.
+ */
+export async function completeCallIfDone(
+  tx: TransactionClient,
+  emit: Emit,
+  /** Without an audio version: the call's current one (the finishing events do not carry it). */
+  input: { callId: string; audioVersion?: number; now: Date },
+): Promise<CompletionOutcome> {
+  const { callId, now } = input;
+  const call = await lockCall(tx, callId);
+  if (!call) return { outcome: "not_applicable", reason: "unknown call" };
+  const audioVersion = input.audioVersion ?? call.audioVersion;
+  if (call.audioVersion !== audioVersion) return { outcome: "not_applicable", reason: `call is at audio version ${call.audioVersion}` };
+  if (call.status !== "processing") return { outcome: "not_applicable", reason: `call is ${call.status}` };
+
+  const stages = await tx.stageRun.findMany({
+    where: { callId, audioVersion, stage: { in: ["merge", "summary"] } },
+    select: { stage: true, status: true },
+  });
+  const pending = (["merge", "summary"] as const).filter((stage) => stages.find((run) => run.stage === stage)?.status !== "succeeded");
+  if (pending.length > 0) return { outcome: "waiting", pending };
+
+  await tx.call.update({ where: { id: callId }, data: { status: "completed", completedAt: now, failedStage: null, errorCode: null, errorMessage: null } });
+  await tx.stageRun.upsert({
+    where: { callId_stage_audioVersion: { callId, stage: "completion", audioVersion } },
+    create: { tenantId: call.tenantId, callId, stage: "completion", audioVersion, status: "succeeded", attempt: 1, startedAt: now, finishedAt: now },
+    update: { status: "succeeded", finishedAt: now, errorCode: null, errorMessage: null },
+  });
+  await emit("callCompleted", { tenantId: call.tenantId, callId });
+  await enqueueCallNotification(tx, emit, { tenantId: call.tenantId, callId, event: "call.completed", audioVersion });
+  return { outcome: "completed" };
+}

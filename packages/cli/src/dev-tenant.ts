@@ -1,0 +1,27 @@
+import { createApiKey, hashApiKey, ADMIN_SCOPE } from "@callflow/ingest";
+import type { Db } from "@callflow/db";
+
+const DEV_TENANT = "development";
+
+/**
+ * The key `callflow up` prints. With CALLFLOW_DEV_API_KEY set it is that key (scripts can rely on
+ * it across restarts); otherwise a fresh one. Either way it belongs to the `development` tenant and
+ * has the admin scope, so the admin endpoints work locally.
+ */
+export async function ensureDevApiKey(db: Db, fixedKey: string | undefined): Promise<{ tenantId: string; key: string }> {
+  const tenant =
+    (await db.tenant.findFirst({ where: { name: DEV_TENANT }, orderBy: { createdAt: "asc" } })) ?? (await db.tenant.create({ data: { name: DEV_TENANT } }));
+  if (!fixedKey) {
+    const { key } = await createApiKey(db, { tenantId: tenant.id, name: "callflow up", scopes: [ADMIN_SCOPE] });
+    return { tenantId: tenant.id, key };
+  }
+  const keyHash = hashApiKey(fixedKey);
+  const existing = await db.apiKey.findUnique({ where: { keyHash } });
+  if (existing && existing.tenantId !== tenant.id) throw new Error("CALLFLOW_DEV_API_KEY belongs to another tenant than the development one");
+  if (!existing) {
+    await db.apiKey.create({ data: { tenantId: tenant.id, name: "CALLFLOW_DEV_API_KEY", prefix: fixedKey.slice(0, 8), keyHash, scopes: [ADMIN_SCOPE] } });
+  } else if (existing.revokedAt) {
+    throw new Error("CALLFLOW_DEV_API_KEY has been revoked");
+  }
+  return { tenantId: tenant.id, key: fixedKey };
+}

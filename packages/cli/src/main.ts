@@ -1,0 +1,136 @@
+import { Command, InvalidArgumentError } from "commander";
+import { createApiClient } from "./api-client.ts";
+import { processCall } from "./process-call.ts";
+import { createProgressView } from "./progress-view.ts";
+import { renderReport } from "./render-report.ts";
+import { synthesizeCall } from "./sample-call.ts";
+import { startStack, type Stack } from "./stack.ts";
+
+const env = process.env;
+const DEFAULT_API = env.CALLFLOW_API_URL ?? "http://127.0.0.1:8080";
+const RESUME_STORE = ".callflow/uploads.json";
+
+const seconds = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError(`not a number of seconds: "${value}"`);
+  return parsed;
+};
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+function printStack(stack: Stack): void {
+  say(`\nCallflow is up on the embedded defaults (s3rver, pocketsphinx, extractive summary).`);
+  say(`  API          ${stack.apiUrl}   (OpenAPI at ${stack.apiUrl}/docs)`);
+  say(`  API key      ${stack.apiKey}   (tenant ${stack.tenantId}; admin scope)`);
+  say(`  metrics      ${stack.apiUrl}/metrics`);
+  for (const [service, url] of Object.entries(stack.opsUrls)) say(`               ${url}/metrics   (${service})`);
+  say(`  storage      ${stack.storageEndpoint}`);
+}
+
+/** Starts the stack, runs `work`, stops the stack: the demo and `process --local`. */
+async function withLocalStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
+  say("Starting Callflow in this process…");
+  const stack = await startStack(env, { randomPorts: env.CALLFLOW_INGEST_PORT === undefined });
+  printStack(stack);
+  try {
+    return await work(stack);
+  } finally {
+    await stack.stop();
+  }
+}
+
+async function processAndReport(apiUrl: string, apiKey: string, file: string, timeoutSeconds: number): Promise<number> {
+  const report = await processCall(createApiClient(apiUrl, apiKey), file, {
+    view: createProgressView(),
+    timeoutMs: timeoutSeconds * 1000,
+    resumeStore: RESUME_STORE,
+  });
+  say(`\n${renderReport(report)}`);
+  return report.status === "completed" ? 0 : 1;
+}
+
+const program = new Command("callflow").description("Callflow: call recordings in; transcripts, summaries and leads out.");
+
+program
+  .command("up")
+  .description("run every service in this process on the embedded defaults until interrupted")
+  .action(async () => {
+    const stack = await startStack(env);
+    printStack(stack);
+    say("\nProcess a file with: pnpm callflow process <file> --key <the key above>   (Ctrl-C stops)");
+    await new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
+    say("stopping…");
+    await stack.stop();
+  });
+
+program
+  .command("process")
+  .argument("<file>", "an audio file (WAV, MP3, M4A, OGG/Opus, WebM, FLAC)")
+  .description("upload a recording (resumable), show each stage's progress, print transcript, summary and timeline")
+  .option("--api <url>", "the Callflow API", DEFAULT_API)
+  .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
+  .option("--local", "start the whole stack in this process first, and stop it after")
+  .option("--timeout <seconds>", "give up after this long", seconds, 900)
+  .action(async (file: string, options: { api: string; key?: string; local?: boolean; timeout: number }) => {
+    const code = options.local
+      ? await withLocalStack((stack) => processAndReport(stack.apiUrl, stack.apiKey, file, options.timeout))
+      : await processAndReport(options.api, requireKey(options.key), file, options.timeout);
+    process.exitCode = code;
+  });
+
+program
+  .command("demo")
+  .description("the README's main job: start the stack, synthesize a two-party call with festival, process it, print the result")
+  .option("--timeout <seconds>", "give up after this long", seconds, 600)
+  .action(async (options: { timeout: number }) => {
+    say("Synthesizing a two-party sample call with festival…");
+    const sample = await synthesizeCall();
+    try {
+      process.exitCode = await withLocalStack((stack) => processAndReport(stack.apiUrl, stack.apiKey, sample.call, options.timeout));
+    } finally {
+      await sample.cleanup();
+    }
+  });
+
+for (const [name, path, description] of [
+  ["calls", "/v1/calls?limit=20", "list the latest calls"],
+  ["stuck", "/v1/admin/stuck", "list work that is past its deadline (admin)"],
+  ["dead-letters", "/v1/admin/dead-letters", "list dead letters (admin)"],
+] as const) {
+  program
+    .command(name)
+    .description(description)
+    .option("--api <url>", "the Callflow API", DEFAULT_API)
+    .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
+    .action(async (options: { api: string; key?: string }) => {
+      const answer = await createApiClient(options.api, requireKey(options.key)).get<unknown>(path);
+      say(JSON.stringify(answer.body, null, 2));
+      if (answer.status >= 400) process.exitCode = 1;
+    });
+}
+
+program
+  .command("call")
+  .argument("<id>", "call id")
+  .description("a call's status, stage timeline, transcript and summary")
+  .option("--api <url>", "the Callflow API", DEFAULT_API)
+  .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
+  .action(async (id: string, options: { api: string; key?: string }) => {
+    const { collectReport } = await import("./process-call.ts");
+    const report = await collectReport(createApiClient(options.api, requireKey(options.key)), id);
+    say(renderReport(report));
+  });
+
+function requireKey(key: string | undefined): string {
+  const found = key ?? env.CALLFLOW_API_KEY ?? env.CALLFLOW_DEV_API_KEY;
+  if (!found) throw new InvalidArgumentError("no API key: pass --key, or set CALLFLOW_API_KEY (callflow up prints one)");
+  return found;
+}
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`callflow: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

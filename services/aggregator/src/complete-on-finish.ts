@@ -1,0 +1,23 @@
+import { completeCallIfDone } from "@callflow/call-lifecycle";
+import type { Topology } from "@callflow/contracts";
+import type { Db } from "@callflow/db";
+import { ack, commitWithEvents, type OutboxRelay, type Outcome } from "@callflow/messaging";
+import type { Logger } from "@callflow/telemetry";
+
+/**
+ * The second fan-in of a call: merge and summary each announce that their artifact is stored; the
+ * one that finds the other's stage already succeeded completes the call (under the call's row lock,
+ * so exactly one of them does, and a duplicate finds the call completed).
+ */
+export const createCompleteOnFinish =
+  (deps: { db: Db; topology: Topology; relay?: Pick<OutboxRelay, "publishNow">; logger: Logger; now?: () => Date }) =>
+  async (event: { tenantId: string; callId: string }): Promise<Outcome> => {
+    const result = await commitWithEvents(
+      deps.db,
+      deps.topology,
+      (tx, emit) => completeCallIfDone(tx, emit, { callId: event.callId, now: (deps.now ?? (() => new Date()))() }),
+      deps.relay,
+    );
+    if (result.outcome === "completed") deps.logger.info({ callId: event.callId, tenantId: event.tenantId }, "call completed");
+    return ack();
+  };

@@ -1,0 +1,89 @@
+import { defineConsumer, startWorker, type WorkerContext } from "@callflow/messaging";
+import { openStorage } from "@callflow/storage";
+import type { CallflowMetrics } from "@callflow/telemetry";
+import { OUTPUT_FORMATS } from "./audio/output-format.ts";
+import type { MergeConfig } from "./config.ts";
+import { createMergeOnTranscribed } from "./handler.ts";
+import { createMergeStageRepo, type MergeStageRepo } from "./recordings/merge-stage-repo.ts";
+import { objectStoreRecordings } from "./recordings/recording-storage.ts";
+
+export { mergeConfigFromEnv, type MergeConfig } from "./config.ts";
+export { mergedRecordingKey } from "./recordings/object-keys.ts";
+
+export interface MergeHandle {
+  readonly opsUrl: string;
+  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
+  readonly context: WorkerContext;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
+  handleSignals?: boolean;
+  /** Share one registry between the services of one process (the CLI). */
+  metrics?: CallflowMetrics;
+}
+
+/** The merge worker: callTranscribed → one verified audio file per call and audio version → callMerged. */
+export async function start(config: MergeConfig, options: StartOptions = {}): Promise<MergeHandle> {
+  const storage = await openStorage(config.storage);
+  let stages: MergeStageRepo | undefined;
+
+  const worker = await startWorker({
+    service: "merge",
+    natsUrl: config.natsUrl,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+    namespace: config.namespace,
+    opsPort: config.opsPort,
+    logLevel: config.logLevel,
+    handleSignals: options.handleSignals ?? false,
+    // An ffmpeg run may be in flight at shutdown; it gets a while, then its stage is released or goes stale.
+    graceMs: Math.min(config.ackWaitMs, 25_000),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    consumers: (workerContext) => {
+      stages = createMergeStageRepo({ db: workerContext.db, topology: workerContext.topology, relay: workerContext.relay });
+      const merge = createMergeOnTranscribed({
+        stages,
+        storage: objectStoreRecordings(storage.store),
+        tools: config.tools,
+        format: OUTPUT_FORMATS[config.outputFormat],
+        tolerance: config.tolerance,
+        deleteChunks: config.deleteChunks,
+        maxDeliver: config.maxDeliver,
+        heartbeatMs: config.heartbeatMs,
+        staleAfterMs: config.staleAfterMs,
+        workDir: config.workDir,
+        logger: workerContext.logger,
+      });
+      return [
+        defineConsumer({
+          declaration: { key: "merge", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+          // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
+          concurrency: config.concurrency,
+          prefetch: config.concurrency,
+          handler: (event, ctx) => merge(event, ctx),
+        }),
+      ];
+    },
+    // A callTranscribed that exhausted its deliveries (or was undecodable) fails the merge stage and the
+    // call with the reason, instead of leaving the stage queued for nobody (invariants 2 and 4).
+    onEntityFailure: async (failure) => {
+      if (failure.event !== "callTranscribed" || !stages) return;
+      const { callId, audioVersion } = failure.payload as { callId: string; audioVersion: number };
+      await stages.fail({ callId, audioVersion }, { code: failure.errorCode, message: `merge gave up (${failure.reason}): ${failure.errorMessage}` }, new Date());
+    },
+  }).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
+  });
+
+  return {
+    opsUrl: worker.opsUrl,
+    context: worker.context,
+    stop: async () => {
+      await worker.stop();
+      await storage.close();
+    },
+  };
+}

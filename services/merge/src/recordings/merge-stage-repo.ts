@@ -1,0 +1,151 @@
+import { failCallAtStage } from "@callflow/call-lifecycle";
+import type { Topology } from "@callflow/contracts";
+import type { Db } from "@callflow/db";
+import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
+import type { BuiltRecording } from "./build-recording.ts";
+import type { ChunkRow } from "./merge-plan.ts";
+
+/** The merge stage run this worker owns, for one attempt. */
+export interface ClaimedStage {
+  stageId: string;
+  tenantId: string;
+  callId: string;
+  audioVersion: number;
+  attempt: number;
+  failurePolicy: "fail" | "partial";
+}
+
+export type Claim =
+  | { kind: "claimed"; stage: ClaimedStage }
+  /** Merged before (stage succeeded or the recording exists): nothing to do but finish retention. */
+  | { kind: "merged"; recordingId: string; skippedIndexes: number[] }
+  /** Another worker runs it and its heartbeat is fresh. */
+  | { kind: "busy"; heartbeatAt: Date | null }
+  /** The stage failed, the call moved to another audio version or is gone: nothing to do. */
+  | { kind: "not_applicable"; reason: string };
+
+export interface StageError {
+  code: string;
+  message: string;
+}
+
+/** The merge stage's rows in Postgres: the stage run is the guard, compare-and-set on status and attempt. */
+export interface MergeStageRepo {
+  claim(input: { callId: string; audioVersion: number; now: Date; staleBefore: Date }): Promise<Claim>;
+  chunksOf(callId: string, audioVersion: number): Promise<ChunkRow[]>;
+  /** False once another worker has taken the stage over (this one's heartbeat went stale). */
+  heartbeat(stage: ClaimedStage, now: Date): Promise<boolean>;
+  /** Back to queued with the error, so the next delivery claims it at once. */
+  release(stage: ClaimedStage, error: StageError, now: Date): Promise<void>;
+  /** Recording, stage succeeded and callMerged, one transaction; null when the stage is no longer ours. */
+  recordMerged(stage: ClaimedStage, recording: BuiltRecording, now: Date): Promise<{ recordingId: string } | null>;
+  /** The stage and the call fail with the error, callFailed emitted (once per call). */
+  fail(target: { callId: string; audioVersion: number }, error: StageError, now: Date): Promise<void>;
+}
+
+const MAX_ERROR_MESSAGE = 2_000;
+
+export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?: Pick<OutboxRelay, "publishNow"> }): MergeStageRepo {
+  const { db, topology, relay } = deps;
+
+  const mergedOf = async (callId: string, audioVersion: number): Promise<Claim | null> => {
+    const recording = await db.mergedRecording.findUnique({ where: { callId_audioVersion: { callId, audioVersion } }, select: { id: true, skipped: true } });
+    if (!recording) return null;
+    const skipped = Array.isArray(recording.skipped) ? (recording.skipped as { index?: unknown }[]) : [];
+    return { kind: "merged", recordingId: recording.id, skippedIndexes: skipped.map((s) => Number(s.index)).filter(Number.isInteger) };
+  };
+
+  return {
+    claim: async ({ callId, audioVersion, now, staleBefore }) => {
+      const call = await db.call.findUnique({ where: { id: callId }, select: { tenantId: true, audioVersion: true, failurePolicy: true } });
+      if (!call) return { kind: "not_applicable", reason: "unknown call" };
+      if (call.audioVersion !== audioVersion) return { kind: "not_applicable", reason: `call is at audio version ${call.audioVersion}` };
+      const merged = await mergedOf(callId, audioVersion);
+      if (merged) return merged;
+
+      // The aggregator queues the stage with callTranscribed; a re-drive from an older release may not have.
+      await db.stageRun.createMany({ data: [{ tenantId: call.tenantId, callId, stage: "merge", audioVersion, status: "queued" }], skipDuplicates: true });
+      const claimed = await db.$queryRaw<{ id: string; attempt: number }[]>`
+        UPDATE stage_runs
+           SET status = 'running', attempt = attempt + 1, started_at = ${now}, heartbeat_at = ${now},
+               finished_at = NULL, error_code = NULL, error_message = NULL, updated_at = ${now}
+         WHERE call_id = ${callId}::uuid AND stage = 'merge' AND audio_version = ${audioVersion}
+           AND (status = 'queued' OR (status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ${staleBefore})))
+        RETURNING id::text AS id, attempt`;
+      const row = claimed[0];
+      if (row) {
+        return {
+          kind: "claimed",
+          stage: { stageId: row.id, tenantId: call.tenantId, callId, audioVersion, attempt: row.attempt, failurePolicy: call.failurePolicy },
+        };
+      }
+      const stage = await db.stageRun.findUniqueOrThrow({ where: { callId_stage_audioVersion: { callId, stage: "merge", audioVersion } } });
+      if (stage.status === "running") return { kind: "busy", heartbeatAt: stage.heartbeatAt };
+      if (stage.status === "succeeded") return (await mergedOf(callId, audioVersion)) ?? { kind: "not_applicable", reason: "merge succeeded without a recording" };
+      return { kind: "not_applicable", reason: `merge stage is ${stage.status}${stage.errorCode ? ` (${stage.errorCode})` : ""}` };
+    },
+
+    chunksOf: (callId, audioVersion) =>
+      db.chunk.findMany({
+        where: { callId, audioVersion },
+        select: { id: true, index: true, parentChunkId: true, objectKey: true, startOffsetSeconds: true },
+        orderBy: { index: "asc" },
+      }),
+
+    heartbeat: async (stage, now) => {
+      const { count } = await db.stageRun.updateMany({ where: { id: stage.stageId, status: "running", attempt: stage.attempt }, data: { heartbeatAt: now } });
+      return count === 1;
+    },
+
+    release: async (stage, error, now) => {
+      await db.stageRun.updateMany({
+        where: { id: stage.stageId, status: "running", attempt: stage.attempt },
+        data: { status: "queued", heartbeatAt: now, errorCode: error.code, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) },
+      });
+    },
+
+    recordMerged: (stage, recording, now) =>
+      commitWithEvents(
+        db,
+        topology,
+        async (tx, emit) => {
+          // The call's row lock orders this with failCallAtStage (reaper, dead letters) on the same call.
+          await tx.$queryRaw`SELECT 1 FROM calls WHERE id = ${stage.callId}::uuid FOR UPDATE`;
+          const { count } = await tx.stageRun.updateMany({
+            where: { id: stage.stageId, status: "running", attempt: stage.attempt },
+            data: { status: "succeeded", finishedAt: now, heartbeatAt: now, errorCode: null, errorMessage: null },
+          });
+          if (count !== 1) return null;
+          const created = await tx.mergedRecording.create({
+            data: {
+              tenantId: stage.tenantId,
+              callId: stage.callId,
+              audioVersion: stage.audioVersion,
+              objectKey: recording.objectKey,
+              durationSeconds: recording.durationSeconds,
+              sizeBytes: BigInt(recording.sizeBytes),
+              codec: recording.codec,
+              inputs: recording.inputs.map((i) => ({ chunkId: i.chunkId, index: i.index, durationSeconds: i.durationSeconds })),
+              skipped: recording.skipped.map((s) => ({ index: s.index, chunkId: s.chunkId, reason: s.reason })),
+              partial: recording.skipped.length > 0,
+              verifiedAt: recording.verifiedAt,
+            },
+            select: { id: true },
+          });
+          await emit("callMerged", { tenantId: stage.tenantId, callId: stage.callId, recordingId: created.id });
+          return { recordingId: created.id };
+        },
+        relay,
+      ),
+
+    fail: async (target, error, now) => {
+      await commitWithEvents(
+        db,
+        topology,
+        (tx, emit) =>
+          failCallAtStage(tx, emit, { callId: target.callId, audioVersion: target.audioVersion, stage: "merge", errorCode: error.code, errorMessage: error.message, now }),
+        relay,
+      );
+    },
+  };
+}

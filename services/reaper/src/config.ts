@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { field, parseConfig, type Env } from "@callflow/config";
+import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
+import { DEFAULT_POLICY, type ReapedStage, type ReaperPolicy, type StageDeadlines } from "./policy.ts";
+
+/** Zero is a meaningful scale ("not scaled by audio"), so it needs its own field. */
+const nonNegativeMs = () =>
+  z.string().transform((raw, ctx) => {
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : Number.NaN;
+    if (Number.isSafeInteger(value)) return value;
+    ctx.addIssue({ code: "custom", message: `is not a whole number of milliseconds (0 or more): "${raw}"` });
+    return z.NEVER;
+  });
+
+const d = DEFAULT_POLICY;
+const stageFields = (stage: ReapedStage) => {
+  const prefix = `CALLFLOW_REAPER_${stage.toUpperCase()}`;
+  const defaults = d.stages[stage];
+  return {
+    [`${prefix}_QUEUED_MS`]: field.milliseconds().default(defaults.queuedMs),
+    [`${prefix}_HEARTBEAT_MS`]: field.milliseconds().default(defaults.heartbeatMs),
+    [`${prefix}_MAX_RUN_MS`]: field.milliseconds().default(defaults.maxRunMs),
+    [`${prefix}_MAX_RUN_PER_AUDIO_SECOND_MS`]: nonNegativeMs().default(defaults.maxRunPerAudioSecondMs),
+  } as Record<string, z.ZodType<number>>;
+};
+
+/** Every variable the reaper reads; the README's configuration table lists them. */
+const schema = z.object({
+  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
+  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(5),
+  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
+  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
+  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  CALLFLOW_REAPER_OPS_PORT: field.port().default(9106),
+  CALLFLOW_REAPER_INTERVAL_MS: field.milliseconds().default(30_000),
+  CALLFLOW_REAPER_DRY_RUN: field.boolean().default(false),
+  /** A sweep holds its lock at most this long; a slower one is abandoned and the next takes over. */
+  CALLFLOW_REAPER_SWEEP_TIMEOUT_MS: field.milliseconds().default(120_000),
+  CALLFLOW_REAPER_MAX_REDRIVES: field.positiveInt().default(d.maxRedrives),
+  CALLFLOW_REAPER_REDRIVE_WINDOW_MS: field.milliseconds().default(d.redriveWindowMs),
+  ...stageFields("transcription"),
+  ...stageFields("merge"),
+  ...stageFields("summary"),
+  CALLFLOW_REAPER_UNSETTLED_MS: field.milliseconds().default(d.unsettledMs),
+  CALLFLOW_REAPER_OUTBOX_STALE_MS: field.milliseconds().default(d.outboxStaleMs),
+  CALLFLOW_REAPER_DIAL_UNCONFIRMED_MS: field.milliseconds().default(d.dialUnconfirmedMs),
+  CALLFLOW_REAPER_ABANDONED_UPLOAD_MS: field.milliseconds().default(d.abandonedUploadMs),
+  CALLFLOW_REAPER_ABANDONED_UPLOAD_POLICY: field.oneOf(["finish", "fail"]).default(d.abandonedUploadPolicy),
+  CALLFLOW_REAPER_ORPHAN_OBJECT_MS: field.milliseconds().default(d.orphanObjectMs),
+  CALLFLOW_REAPER_BATCH: field.positiveInt().default(d.batch),
+});
+
+export interface ReaperConfig {
+  readonly databaseUrl: string;
+  readonly databasePoolSize: number;
+  readonly natsUrl: string;
+  readonly namespace: string;
+  readonly logLevel: string;
+  /** 0 picks a free port (tests). */
+  readonly opsPort: number;
+  readonly intervalMs: number;
+  readonly dryRun: boolean;
+  readonly sweepTimeoutMs: number;
+  readonly policy: ReaperPolicy;
+  readonly storage: StorageConfig;
+}
+
+/** Parsed once at start; throws a ConfigError naming every bad variable. */
+export const reaperConfigFromEnv = (env: Env = process.env): ReaperConfig => {
+  const e = parseConfig(schema, env) as z.infer<typeof schema> & Record<string, number>;
+  const stage = (name: ReapedStage): StageDeadlines => {
+    const prefix = `CALLFLOW_REAPER_${name.toUpperCase()}`;
+    return Object.freeze({
+      queuedMs: e[`${prefix}_QUEUED_MS`]!,
+      heartbeatMs: e[`${prefix}_HEARTBEAT_MS`]!,
+      maxRunMs: e[`${prefix}_MAX_RUN_MS`]!,
+      maxRunPerAudioSecondMs: e[`${prefix}_MAX_RUN_PER_AUDIO_SECOND_MS`]!,
+    });
+  };
+  return Object.freeze({
+    databaseUrl: e.CALLFLOW_DATABASE_URL,
+    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
+    natsUrl: e.CALLFLOW_NATS_URL,
+    namespace: e.CALLFLOW_NAMESPACE,
+    logLevel: e.CALLFLOW_LOG_LEVEL,
+    opsPort: e.CALLFLOW_REAPER_OPS_PORT,
+    intervalMs: e.CALLFLOW_REAPER_INTERVAL_MS,
+    dryRun: e.CALLFLOW_REAPER_DRY_RUN,
+    sweepTimeoutMs: e.CALLFLOW_REAPER_SWEEP_TIMEOUT_MS,
+    policy: Object.freeze({
+      stages: Object.freeze({ transcription: stage("transcription"), merge: stage("merge"), summary: stage("summary") }),
+      maxRedrives: e.CALLFLOW_REAPER_MAX_REDRIVES,
+      redriveWindowMs: e.CALLFLOW_REAPER_REDRIVE_WINDOW_MS,
+      unsettledMs: e.CALLFLOW_REAPER_UNSETTLED_MS,
+      outboxStaleMs: e.CALLFLOW_REAPER_OUTBOX_STALE_MS,
+      dialUnconfirmedMs: e.CALLFLOW_REAPER_DIAL_UNCONFIRMED_MS,
+      abandonedUploadMs: e.CALLFLOW_REAPER_ABANDONED_UPLOAD_MS,
+      abandonedUploadPolicy: e.CALLFLOW_REAPER_ABANDONED_UPLOAD_POLICY,
+      orphanObjectMs: e.CALLFLOW_REAPER_ORPHAN_OBJECT_MS,
+      batch: e.CALLFLOW_REAPER_BATCH,
+    }),
+    storage: storageConfigFromEnv(env),
+  });
+};

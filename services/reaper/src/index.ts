@@ -1,0 +1,115 @@
+import { commitWithEvents, startWorker, type WorkerContext } from "@callflow/messaging";
+import { openStorage, type OpenStorage } from "@callflow/storage";
+import type { CallflowMetrics } from "@callflow/telemetry";
+import type { ReaperConfig } from "./config.ts";
+import { reaperMetrics } from "./metrics.ts";
+import { sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
+
+export { reaperConfigFromEnv, type ReaperConfig } from "./config.ts";
+export { DEFAULT_POLICY, policyWithAge, type ReaperPolicy, type StageDeadlines, type ReapedStage } from "./policy.ts";
+export { sweepNow, findStuck, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
+export { reaperMetrics, type ReaperMetrics } from "./metrics.ts";
+export type { ReaperAction, ActionOutcome, Commit, SweepPorts, BeforeWriteHook } from "./actions.ts";
+export type { StuckEntity } from "./sweeps/sweep.ts";
+
+export interface ReaperHandle {
+  readonly opsUrl: string;
+  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
+  readonly context: WorkerContext;
+  /** One sweep now, outside the timer (the lock still applies). */
+  sweepNow(options?: SweepOptions): Promise<SweepResult>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
+  handleSignals?: boolean;
+  /** Share one registry between the services of one process (the CLI). */
+  metrics?: CallflowMetrics;
+  /** Sweep on the interval; default true. Tests that drive sweeps themselves pass false. */
+  timer?: boolean;
+  /** Run the outbox relay's own sweeper in this process too; default true. */
+  outboxSweeper?: boolean;
+}
+
+/**
+ * The reaper as a worker with no consumers: a timer that sweeps every `intervalMs`. A sweep that is
+ * still running when the next tick comes is not doubled; the next tick waits for it.
+ */
+export async function start(config: ReaperConfig, options: StartOptions = {}): Promise<ReaperHandle> {
+  const storage: OpenStorage = await openStorage(config.storage);
+  const worker = await startWorker({
+    service: "reaper",
+    natsUrl: config.natsUrl,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+    namespace: config.namespace,
+    opsPort: config.opsPort,
+    logLevel: config.logLevel,
+    handleSignals: false,
+    outboxSweeper: options.outboxSweeper ?? true,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    consumers: [],
+  }).catch(async (error: unknown) => {
+    await storage.close();
+    throw error;
+  });
+  const { context } = worker;
+  const deps: SweeperDeps = {
+    db: context.db,
+    commit: (work) => commitWithEvents(context.db, context.topology, work, context.relay),
+    publishNow: (ids) => context.relay.publishNow(ids),
+    store: storage.store,
+    policy: config.policy,
+    logger: context.logger,
+    metrics: reaperMetrics(context.metrics.registry),
+    sweepTimeoutMs: config.sweepTimeoutMs,
+  };
+
+  let current: Promise<SweepResult> | undefined;
+  const sweep = (sweepOptions: SweepOptions = {}): Promise<SweepResult> => sweepNow(deps, { dryRun: config.dryRun, ...sweepOptions });
+
+  let timer: NodeJS.Timeout | undefined;
+  let running = options.timer ?? true;
+  const schedule = () => {
+    if (!running) return;
+    timer = setTimeout(() => {
+      current = sweep().catch((error: unknown) => {
+        context.logger.error({ err: error }, "reaper sweep failed");
+        return undefined as never;
+      });
+      void current.finally(schedule);
+    }, config.intervalMs);
+  };
+  schedule();
+  context.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun }, "reaper sweeping");
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      running = false;
+      clearTimeout(timer);
+      await current?.catch(() => undefined);
+      await worker.stop();
+      await storage.close();
+    })();
+    return stopping;
+  };
+
+  if (options.handleSignals) {
+    const onSignal = (signal: NodeJS.Signals) => {
+      context.logger.info({ signal }, "signal received");
+      stop().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          context.logger.error({ err: error }, "reaper did not stop cleanly");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+
+  return { opsUrl: worker.opsUrl, context, sweepNow: sweep, stop };
+}

@@ -1,0 +1,33 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+export interface ReaperMetrics {
+  stuck: Gauge<"stage">;
+  actions: Counter<"kind" | "outcome">;
+  sweepDuration: Histogram<"result">;
+  deadLetters: Gauge;
+}
+
+/** Gets a metric already on the registry (several reapers in one process, the CLI) or creates it. */
+const once = <M>(registry: Registry, name: string, create: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? create();
+
+/** The reaper's metrics on the worker's registry, served at its /metrics. */
+export const reaperMetrics = (registry: Registry): ReaperMetrics => ({
+  stuck: once(registry, "callflow_reaper_stuck_entities", () =>
+    new Gauge({ name: "callflow_reaper_stuck_entities", help: "Entities past their deadline at the last sweep, by stage (kept at 0)", labelNames: ["stage"], registers: [registry] }),
+  ),
+  actions: once(registry, "callflow_reaper_actions_total", () =>
+    new Counter({ name: "callflow_reaper_actions_total", help: "Reaper actions by kind and outcome (applied, dry_run, stale, failed)", labelNames: ["kind", "outcome"], registers: [registry] }),
+  ),
+  sweepDuration: once(registry, "callflow_reaper_sweep_duration_seconds", () =>
+    new Histogram({
+      name: "callflow_reaper_sweep_duration_seconds",
+      help: "Seconds one sweep took; result=skipped when another replica held the sweep lock",
+      labelNames: ["result"],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+      registers: [registry],
+    }),
+  ),
+  deadLetters: once(registry, "callflow_dead_letters_unreplayed", () =>
+    new Gauge({ name: "callflow_dead_letters_unreplayed", help: "Dead letters never replayed", registers: [registry] }),
+  ),
+});

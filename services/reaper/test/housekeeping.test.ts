@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { Readable } from "node:stream";
+import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, startReaper } from "./support.ts";
+
+describe("housekeeping sweeps", () => {
+  test("an unpublished outbox row, a stale dial, abandoned uploads and an orphan object are each handled and audited", async ({ reaper, database, messaging, storage }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+
+    const outbox = await rawOutboxRow(db, messaging.topology, later(t0, -2 * MINUTE));
+    const freshOutbox = await rawOutboxRow(db, messaging.topology, t0);
+    const dial = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", dedupKey: "lead-1", status: "dialing", attempt: 1, startedAt: later(t0, -2 * MINUTE), createdAt: later(t0, -2 * MINUTE) } });
+    const placed = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550101", status: "ringing", providerCallId: "CA1", startedAt: later(t0, -2 * MINUTE), createdAt: later(t0, -2 * MINUTE) } });
+
+    const abandonedAt = later(t0, -2 * 60 * MINUTE);
+    const withChunks = await db.call.create({ data: { tenantId: tenant.id, source: "recorder", status: "uploading", createdAt: abandonedAt }, select: { id: true } });
+    await db.chunk.create({ data: { tenantId: tenant.id, callId: withChunks.id, index: 0, objectKey: `tenants/${tenant.id}/calls/${withChunks.id}/v1/chunks/0.wav`, status: "queued", durationSeconds: 4, sizeBytes: 100n, createdAt: abandonedAt, updatedAt: abandonedAt } });
+    const empty = await db.call.create({ data: { tenantId: tenant.id, source: "recorder", status: "uploading", createdAt: abandonedAt }, select: { id: true } });
+    // Created long ago but a chunk arrived a minute ago: still recording, never touched.
+    const live = await db.call.create({ data: { tenantId: tenant.id, source: "recorder", status: "uploading", createdAt: abandonedAt }, select: { id: true } });
+    await db.chunk.create({ data: { tenantId: tenant.id, callId: live.id, index: 0, objectKey: `tenants/${tenant.id}/calls/${live.id}/v1/chunks/0.wav`, status: "queued", createdAt: later(t0, -MINUTE), updatedAt: later(t0, -MINUTE) } });
+
+    const { actions } = await reaper.sweepNow({ now: t0 });
+    const by = (id: string) => actions.filter((a) => a.entityId === id).map((a) => `${a.kind}:${a.outcome}`);
+    expect(by(outbox.id)).toEqual(["outbox.republish:applied"]);
+    expect(by(freshOutbox.id)).toEqual([]);
+    expect(by(dial.id)).toEqual(["dial.fail:applied"]);
+    expect(by(placed.id)).toEqual([]);
+    expect(by(withChunks.id)).toEqual(["upload.finish:applied", "multipart.abort_unsupported:failed"]);
+    expect(by(empty.id)).toEqual(["upload.fail:applied", "multipart.abort_unsupported:failed"]);
+    expect(by(live.id)).toEqual([]);
+
+    expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).publishedAt).not.toBeNull();
+    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "failed", errorCode: "dial_not_placed" });
+    expect(await db.call.findUniqueOrThrow({ where: { id: withChunks.id } })).toMatchObject({ status: "processing", expectedChunkCount: 1, durationSeconds: 4 });
+    expect(await db.stageRun.findMany({ where: { callId: withChunks.id } })).toEqual([expect.objectContaining({ stage: "transcription", status: "queued" })]);
+    expect(await outboxEvents(db, messaging.topology, "callUploadFinished")).toEqual([expect.objectContaining({ callId: withChunks.id, chunkCount: 1 })]);
+    expect(await db.call.findUniqueOrThrow({ where: { id: empty.id } })).toMatchObject({ status: "failed", errorCode: "upload_abandoned" });
+    expect(await db.call.findUniqueOrThrow({ where: { id: live.id } })).toMatchObject({ status: "uploading" });
+
+    for (const id of [outbox.id, dial.id, withChunks.id, empty.id]) {
+      const audit = await auditOf(db, id);
+      expect(audit.length).toBeGreaterThan(0);
+      for (const entry of audit) expect(entry).toMatchObject({ actor: "reaper", dryRun: false, sweepId: expect.any(String), reason: expect.any(String) });
+    }
+    expect((await auditOf(db, empty.id)).find((e) => e.action === "multipart.abort_unsupported")?.reason).toContain("unsupported here");
+
+    // Orphans: only objects older than 24 h that no row references.
+    const orphanKey = `tenants/${tenant.id}/calls/${randomUUID()}/v1/chunks/0.wav`;
+    const referencedKey = `tenants/${tenant.id}/calls/${withChunks.id}/v1/chunks/0.wav`;
+    const foreignKey = `exports/${randomUUID()}.csv`;
+    for (const key of [orphanKey, referencedKey, foreignKey]) await storage.store.putStream(key, Readable.from([Buffer.from("RIFF")]));
+    expect((await reaper.sweepNow({ now: t0 })).actions.filter((a) => a.entityType === "object")).toEqual([]);
+    const dayLater = await reaper.sweepNow({ now: later(t0, 25 * 60 * MINUTE) });
+    expect(dayLater.actions.filter((a) => a.entityType === "object").map((a) => [a.kind, a.entityId, a.outcome])).toEqual([["object.delete", orphanKey, "applied"]]);
+    expect(await storage.store.head(orphanKey)).toBeNull();
+    expect(await storage.store.head(referencedKey)).not.toBeNull();
+    expect(await storage.store.head(foreignKey)).not.toBeNull();
+    expect((await auditOf(db, orphanKey)).map((e) => e.action)).toEqual(["object.delete"]);
+  });
+
+  test("an outbox row that still cannot be published is audited as a failed republish", async ({ database, messaging, storage }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const reaper = await startReaper({ database, messaging, storage });
+    try {
+      const row = await db.outboxEvent.create({ data: { subject: "nowhere.no_stream_listens", payload: new Uint8Array([1]), createdAt: later(t0, -2 * MINUTE) }, select: { id: true } });
+      const { actions } = await reaper.sweepNow({ now: t0 });
+      expect(actions.map((a) => [a.entityId, a.kind, a.outcome])).toEqual([[row.id, "outbox.republish_failed", "failed"]]);
+      expect(await auditOf(db, row.id)).toEqual([expect.objectContaining({ action: "outbox.republish_failed" })]);
+      expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: row.id } })).publishedAt).toBeNull();
+    } finally {
+      await reaper.stop();
+    }
+  });
+
+  test("a dry run changes nothing and reports what it would do", async ({ reaper, database, messaging }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+    const { chunk, callId } = await createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -10 * MINUTE), chunk: { status: "running", attempt: 1, startedAt: later(t0, -5 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE) } });
+    const dial = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", status: "dialing", createdAt: later(t0, -2 * MINUTE) } });
+    const outbox = await rawOutboxRow(db, messaging.topology, later(t0, -2 * MINUTE));
+    const outboxBefore = await db.outboxEvent.count();
+
+    const { actions, dryRun } = await reaper.sweepNow({ now: t0, dryRun: true });
+    expect(dryRun).toBe(true);
+    expect(actions.map((a) => [a.entityId, a.kind, a.outcome]).sort()).toEqual(
+      [[chunk.id, "chunk.redrive", "dry_run"], [dial.id, "dial.fail", "dry_run"], [outbox.id, "outbox.republish", "dry_run"]].sort(),
+    );
+    expect(await db.chunk.findUniqueOrThrow({ where: { id: chunk.id } })).toMatchObject({ status: "running", attempt: 1 });
+    expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "processing" });
+    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "dialing" });
+    expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).publishedAt).toBeNull();
+    expect(await db.outboxEvent.count()).toBe(outboxBefore);
+    // What it would have done is on the audit log, flagged, and does not count as a re-drive.
+    expect((await db.auditEntry.findMany()).every((e) => e.dryRun)).toBe(true);
+    const real = await reaper.sweepNow({ now: t0 });
+    expect(real.actions.find((a) => a.entityId === chunk.id)).toMatchObject({ kind: "chunk.redrive", outcome: "applied" });
+  });
+
+  test("two reapers sweeping at once act on every entity exactly once", async ({ database, messaging, storage }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const [a, b] = await Promise.all([startReaper({ database, messaging, storage }), startReaper({ database, messaging, storage })]);
+    try {
+      const tenant = await createTenant(db);
+      const chunks = await Promise.all(
+        [...Array(6).keys()].map(() => createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -10 * MINUTE), chunk: { status: "running", attempt: 1, startedAt: later(t0, -5 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE) } })),
+      );
+      const dials = await Promise.all([...Array(3).keys()].map((n) => db.dial.create({ data: { tenantId: tenant.id, toNumber: `+1555010${n}`, status: "dialing", createdAt: later(t0, -2 * MINUTE) } })));
+
+      const results = await Promise.all([a.sweepNow({ now: t0 }), b.sweepNow({ now: t0 }), a.sweepNow({ now: t0 }), b.sweepNow({ now: t0 })]);
+      const applied = results.flatMap((r) => r.actions).filter((x) => x.outcome === "applied");
+      const ids = [...chunks.map((c) => c.chunk.id), ...dials.map((d) => d.id)];
+      for (const id of ids) expect(applied.filter((x) => x.entityId === id)).toHaveLength(1);
+      expect(results.some((r) => r.skipped)).toBe(true);
+      expect(await db.auditEntry.count({ where: { entityId: { in: ids } } })).toBe(ids.length);
+      const redriven = await outboxEvents(db, messaging.topology, "chunkReady");
+      expect(redriven).toHaveLength(chunks.length);
+      expect(new Set(redriven.map((e) => e.chunkId)).size).toBe(chunks.length);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
+  test("the worker's registry serves the reaper's metrics", async ({ reaper, database }) => {
+    const t0 = new Date();
+    const tenant = await createTenant(database.db);
+    await database.db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", status: "dialing", createdAt: later(t0, -2 * MINUTE) } });
+    await database.db.deadLetter.create({ data: { stream: "S", consumer: "c", subject: "s", streamSequence: 1n, payload: new Uint8Array([1]), deliveryCount: 3, reason: "max_deliveries" } });
+    await reaper.sweepNow({ now: t0 });
+    const text = await (await fetch(`${reaper.opsUrl}/metrics`)).text();
+    expect(text).toMatch(/callflow_reaper_actions_total\{kind="dial.fail",outcome="applied"[^}]*\} 1/);
+    expect(text).toMatch(/callflow_reaper_stuck_entities\{stage="dial"[^}]*\} 1/);
+    expect(text).toMatch(/callflow_reaper_sweep_duration_seconds_count\{[^}]*result="ok"[^}]*\} 1/);
+    expect(text).toMatch(/callflow_dead_letters_unreplayed(\{[^}]*\})? 1/);
+  });
+});

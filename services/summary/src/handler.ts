@@ -1,0 +1,103 @@
+import type { CallTranscribed } from "@callflow/contracts";
+import { ack, retry, RetryableError, type Delivery, type Outcome } from "@callflow/messaging";
+import type { Logger } from "@callflow/telemetry";
+import { EMPTY_TRANSCRIPT_SUMMARY } from "./summarizers/empty-transcript.ts";
+import { SummaryFailedError, type Summarizer } from "./summarizers/port.ts";
+import { summaryContent } from "./summarizers/summary-content.ts";
+import type { StageKey, SummaryStage } from "./stage/summary-stage.ts";
+
+export interface SummarizeTranscriptDeps {
+  stage: SummaryStage;
+  summarizer: Summarizer;
+  logger: Logger;
+  /** The stage row's heartbeat period while the summarizer works. */
+  heartbeatMs: number;
+  /** The consumer's max_deliver: a duplicate on its last delivery stops waiting for the owner. */
+  maxDeliver?: number;
+  now?: () => number;
+}
+
+/** A running stage whose heartbeat is older than this many periods belongs to a worker that died. */
+export const STALE_HEARTBEATS = 3;
+
+/** An invariant-4 code for the unexpected: a transcript the event names that is not there. */
+export const TRANSCRIPT_MISSING = "summary_transcript_missing";
+
+/**
+ * callTranscribed → one Summary revision per claim of the summary stage, stored with the stage's
+ * success and callSummarized in one transaction. Duplicates find the stage settled or busy; a re-run
+ * finds it queued again. The call is not completed here: the completion consumer reacts to callSummarized.
+ */
+export const createSummarizeTranscript =
+  (deps: SummarizeTranscriptDeps) =>
+  async (event: Pick<CallTranscribed, "tenantId" | "callId" | "transcriptId" | "audioVersion">, ctx: Pick<Delivery, "working" | "signal" | "deliveryCount">): Promise<Outcome> => {
+    const now = deps.now ?? Date.now;
+    const key: StageKey = { tenantId: event.tenantId, callId: event.callId, audioVersion: event.audioVersion };
+    const log = deps.logger.child({ callId: event.callId, tenantId: event.tenantId, audioVersion: event.audioVersion });
+    const staleAfterMs = deps.heartbeatMs * STALE_HEARTBEATS;
+
+    const loaded = await deps.stage.load(key, event.transcriptId);
+    if (loaded.kind === "stale") {
+      log.info({ reason: loaded.reason }, "callTranscribed is stale; nothing to summarize");
+      return ack();
+    }
+
+    const claim = await deps.stage.claim(key, new Date(now() - staleAfterMs));
+    if (claim.kind === "settled") return ack();
+    if (claim.kind === "busy") {
+      // The owner holds its own message, so a duplicate out of deliveries can go without a dead letter.
+      if (deps.maxDeliver !== undefined && ctx.deliveryCount >= deps.maxDeliver) return ack();
+      // Another worker has it; come back when its claim would be stale if it died meanwhile.
+      return retry({ afterMs: staleAfterMs, code: "summary_in_progress", message: "another worker is summarizing this transcript" });
+    }
+    const { attempt } = claim;
+
+    if (loaded.kind === "missing_transcript") {
+      await deps.stage.fail(key, attempt, { code: TRANSCRIPT_MISSING, message: `transcript ${event.transcriptId} named by callTranscribed does not exist` });
+      return ack();
+    }
+    const { transcript } = loaded;
+
+    const heartbeat = () => {
+      ctx.working();
+      deps.stage.heartbeat(key, attempt).then(
+        (owned) => {
+          if (!owned) log.warn({ attempt }, "the summary stage was taken over; this attempt's result will be discarded");
+        },
+        (error: unknown) => log.warn({ err: error }, "summary heartbeat failed"),
+      );
+    };
+    const timer = setInterval(heartbeat, deps.heartbeatMs);
+    const started = now();
+    try {
+      const content = transcript.text.trim()
+        ? await deps.summarizer.summarize(
+            { text: transcript.text, segments: transcript.segments, referenceDate: transcript.callCreatedAt },
+            { heartbeat: () => ctx.working(), signal: ctx.signal },
+          )
+        : EMPTY_TRANSCRIPT_SUMMARY;
+      clearInterval(timer);
+      // Validated here too, whatever the summarizer did: nothing unvalidated is ever stored.
+      const checked = summaryContent.safeParse(content);
+      if (!checked.success) {
+        await deps.stage.fail(key, attempt, { code: "summary_invalid_output", message: `the ${deps.summarizer.model} summarizer produced invalid output: ${checked.error.message}` });
+        return ack();
+      }
+      const stored = await deps.stage.store(key, attempt, { transcriptId: transcript.id, model: deps.summarizer.model, content: checked.data });
+      if (stored.stored) log.info({ attempt, revision: stored.revision, summaryId: stored.summaryId, model: deps.summarizer.model, ms: now() - started }, "call summarized");
+      else log.warn({ attempt }, "the summary stage was taken over meanwhile; this attempt's summary was discarded");
+      return ack();
+    } catch (error) {
+      clearInterval(timer);
+      if (error instanceof SummaryFailedError) {
+        const outcome = await deps.stage.fail(key, attempt, { code: error.code, message: error.message });
+        log.warn({ attempt, errorCode: error.code, error: error.message, outcome }, "summary failed");
+        return ack();
+      }
+      // Transient (shutdown, a long Retry-After, Postgres unreachable): the claim is handed back so
+      // the redelivery need not wait for the heartbeat to go stale.
+      await deps.stage.release(key, attempt).catch((releaseError: unknown) => log.warn({ err: releaseError }, "could not release the summary claim; it goes stale instead"));
+      if (error instanceof RetryableError) return retry({ ...(error.retryAfterMs === undefined ? {} : { afterMs: error.retryAfterMs }), code: error.code, message: error.message.slice(0, 2_000) });
+      throw error;
+    }
+  };

@@ -1,0 +1,78 @@
+import { defineConsumer, startWorker, type WorkerContext } from "@callflow/messaging";
+import type { CallflowMetrics } from "@callflow/telemetry";
+import type { SummaryConfig } from "./config.ts";
+import { createSummarizeTranscript } from "./handler.ts";
+import { createSummaryStage } from "./stage/summary-stage.ts";
+import type { Summarizer } from "./summarizers/port.ts";
+import { selectSummarizer } from "./summarizers/select-summarizer.ts";
+
+export { summaryConfigFromEnv, type SummaryConfig, type OpenAiSummaryConfig } from "./config.ts";
+export { summaryContent, type SummaryContent } from "./summarizers/summary-content.ts";
+export { createExtractiveSummarizer, summarizeExtractively, EXTRACTIVE_MODEL } from "./summarizers/extractive/extractive-summarizer.ts";
+export { createOpenAiSummarizer, type OpenAiSummarizerOptions } from "./summarizers/openai/openai-summarizer.ts";
+export type { Summarizer, TranscriptInput } from "./summarizers/port.ts";
+
+export interface SummaryHandle {
+  readonly opsUrl: string;
+  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
+  readonly context: WorkerContext;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
+  handleSignals?: boolean;
+  /** Share one registry between the services of one process (the CLI). */
+  metrics?: CallflowMetrics;
+  /** Replaces the configured summarizer (tests that need a retry policy without real waits). */
+  summarizer?: Summarizer;
+}
+
+/** A dead-lettered callTranscribed leaves its summary stage with an owner no more: it fails, with why. */
+const DEAD_LETTERED = "summary_dead_lettered";
+/** A duplicate that gave up waiting for another worker: that worker still owns (and settles) the stage. */
+const IN_PROGRESS = "summary_in_progress";
+
+/**
+ * The summary worker: consumes `calls.transcribed`, summarizes the transcript with the configured
+ * summarizer and stores the result with callSummarized (the completion consumer takes it from there).
+ */
+export async function start(config: SummaryConfig, options: StartOptions = {}): Promise<SummaryHandle> {
+  const summarizer = options.summarizer ?? selectSummarizer(config);
+  let stage: ReturnType<typeof createSummaryStage> | undefined;
+
+  const worker = await startWorker({
+    service: "summary",
+    natsUrl: config.natsUrl,
+    databaseUrl: config.databaseUrl,
+    databasePoolSize: config.databasePoolSize,
+    namespace: config.namespace,
+    opsPort: config.opsPort,
+    logLevel: config.logLevel,
+    handleSignals: options.handleSignals ?? false,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
+    consumers: (context) => {
+      stage = createSummaryStage({ db: context.db, topology: context.topology, relay: context.relay });
+      return [
+        defineConsumer({
+          declaration: { key: "summary", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+          concurrency: config.concurrency,
+          // An LLM call takes seconds: a message waiting in the prefetch buffer would age against ack_wait.
+          prefetch: config.concurrency,
+          handler: createSummarizeTranscript({ stage, summarizer, logger: context.logger, heartbeatMs: config.heartbeatMs, maxDeliver: config.maxDeliver }),
+        }),
+      ];
+    },
+    onEntityFailure: async (failure) => {
+      if (failure.event !== "callTranscribed" || !stage || failure.errorCode === IN_PROGRESS) return;
+      const { tenantId, callId, audioVersion } = failure.payload as { tenantId: string; callId: string; audioVersion: number };
+      const errorCode = failure.errorCode.startsWith("summary_") ? failure.errorCode : DEAD_LETTERED;
+      await stage.fail({ tenantId, callId, audioVersion }, undefined, {
+        code: errorCode,
+        message: `callTranscribed dead-lettered (${failure.reason}): ${failure.errorCode}: ${failure.errorMessage}`,
+      });
+    },
+  });
+
+  return { opsUrl: worker.opsUrl, context: worker.context, stop: () => worker.stop() };
+}
