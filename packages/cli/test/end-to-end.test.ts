@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createApiKey, ADMIN_SCOPE } from "@callflow/ingest";
-import { EMBEDDED_S3_CREDENTIALS } from "@callflow/storage";
 import { summaryContent } from "@callflow/summary";
-import { describe, expect, test, testInfraUrls, waitFor, wordErrorRate } from "@callflow/testkit";
+import { describe, expect, test, waitFor, wordErrorRate } from "@callflow/testkit";
 import { sampleScript, synthesizeCall } from "../src/sample-call.ts";
+import { pipelineEnv } from "./support/pipeline-env.ts";
 import { freePort, spawnService, stopService, waitReady, type ServiceProcess } from "./support/service-processes.ts";
 
 const run = promisify(execFile);
@@ -23,20 +23,7 @@ describe("the whole pipeline, every service a process of its own", () => {
       const tenant = await database.db.tenant.create({ data: { name: "end to end" } });
       const { key } = await createApiKey(database.db, { tenantId: tenant.id, name: "e2e", scopes: [ADMIN_SCOPE] });
       const apiPort = await freePort();
-      const env: Record<string, string> = {
-        CALLFLOW_DATABASE_URL: database.url,
-        CALLFLOW_NATS_URL: testInfraUrls().nats,
-        CALLFLOW_NAMESPACE: messaging.namespace,
-        CALLFLOW_S3_ENDPOINT: storage.endpoint,
-        CALLFLOW_S3_BUCKET: storage.bucket,
-        CALLFLOW_S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
-        CALLFLOW_S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
-        CALLFLOW_S3_LISTING_API: "ListObjects",
-        CALLFLOW_INGEST_HOST: "127.0.0.1",
-        CALLFLOW_INGEST_PORT: String(apiPort),
-        CALLFLOW_INGEST_SSE_POLL_MS: "200",
-        CALLFLOW_LOG_LEVEL: "warn",
-      };
+      const env = { ...pipelineEnv(database, messaging, storage), CALLFLOW_INGEST_PORT: String(apiPort) };
       const services: ServiceProcess[] = [];
       try {
         const api = `http://127.0.0.1:${apiPort}`;
