@@ -21,7 +21,7 @@ interface CallBody {
 
 describe("a corrupt chunk", () => {
   test("fails the call under the default policy, or completes it partial under `partial`, and the API names the chunk", async ({ database, messaging, storage }) => {
-    const env = { ...pipelineEnv(database, messaging, storage), CALLFLOW_INGEST_PORT: "0" };
+    const env: Record<string, string> = { ...pipelineEnv(database, messaging, storage), CALLFLOW_INGEST_PORT: "0" };
     for (const name of ["TRANSCRIPTION", "AGGREGATOR", "MERGE", "SUMMARY"]) env[`CALLFLOW_${name}_OPS_PORT`] = "0";
     const sample = await synthesizeCall(SAMPLE_CALL.slice(0, 3));
     const tenant = await database.db.tenant.create({ data: { name: "corrupt chunk" } });

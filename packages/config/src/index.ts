@@ -1,3 +1,4 @@
 export { parseConfig, type Env } from "./parse-config.ts";
 export { ConfigError, type ConfigProblem } from "./config-error.ts";
 export { field, isSecretField } from "./fields.ts";
+export { serviceConnection, serviceFields, type ServiceConnection } from "./service-fields.ts";

@@ -227,7 +227,17 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
   const retryBackoffMs = options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
   const pullExpiresMs = options.pullExpiresMs ?? 10_000;
   const log = logger.child({ consumer: durable, stream });
-  const stage = { stage: key };
+  // Labelled children, created once, rather than a label object per message.
+  const counted = metrics && {
+    deliveries: metrics.deliveries.labels(key),
+    redeliveries: metrics.redeliveries.labels(key),
+    deadLetters: metrics.deadLetters.labels(key),
+    handlerDuration: {
+      ack: metrics.handlerDuration.labels(key, "ack"),
+      retry: metrics.handlerDuration.labels(key, "retry"),
+      dead: metrics.handlerDuration.labels(key, "dead"),
+    },
+  };
 
   const stats: ConsumerStats = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, inFlight: 0, resubscribed: 0, bound: false };
   const slots = new Slots(concurrency);
@@ -305,20 +315,18 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
       return false;
     }
     stats.deadLettered += 1;
-    metrics?.deadLetters.inc(stage);
+    counted?.deadLetters.inc();
     settle(msg, "term");
     return true;
   };
 
   /** Runs the handler in the message's consumer span and turns what happens into an outcome. */
   const handler = options.handler as unknown as ConsumerHandler;
-  const durationLabels = {
-    ack: { stage: key, outcome: "ack" },
-    retry: { stage: key, outcome: "retry" },
-    dead: { stage: key, outcome: "dead" },
-  } as const;
 
-  /** Decodes, runs the handler and settles the message; runs with the consumer span as the active context. */
+  /**
+   * Decodes, runs the handler and settles the message; runs with the consumer span as the active
+   * context, and is the last step of a dispatched message (it never rejects).
+   */
   const processInSpan = async (entry: HeldMessage, span: Span, messageId: string | undefined): Promise<void> => {
     const { msg } = entry;
     const { deliveryCount, streamSequence } = msg.info;
@@ -347,7 +355,7 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
       entry.released = true;
       const finalDelivery = deliveryCount >= options.maxDeliver;
       const disposition = outcome.kind === "retry" && finalDelivery ? "dead" : outcome.kind;
-      metrics?.handlerDuration.observe(durationLabels[disposition], (performance.now() - started) / 1_000);
+      counted?.handlerDuration[disposition].observe((performance.now() - started) / 1_000);
       span.setAttribute("callflow.outcome", disposition);
 
       switch (outcome.kind) {
@@ -376,18 +384,22 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
           return;
         }
       }
+    } catch (error) {
+      // Only a bug in this loop gets here; the message is left to ack_wait.
+      log.error({ err: error, streamSequence: msg.seq }, "consume loop failed on a message");
     } finally {
       span.end();
+      finished(entry);
     }
   };
 
   /** Opens the message's consumer span, child of the producer's context from the headers. */
-  const handle = (entry: HeldMessage): Promise<void> => {
+  const handle = (entry: HeldMessage): void => {
     const { msg } = entry;
     const { deliveryCount, streamSequence } = msg.info;
     stats.delivered += 1;
-    metrics?.deliveries.inc(stage);
-    if (deliveryCount > 1) metrics?.redeliveries.inc(stage);
+    counted?.deliveries.inc();
+    if (deliveryCount > 1) counted?.redeliveries.inc();
 
     const parent = extractTraceContext(msg.headers ?? EMPTY_HEADERS);
     const messageId = msg.headers?.get("Nats-Msg-Id") || undefined;
@@ -399,7 +411,7 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
       ...(messageId ? { messageId } : {}),
       attributes: { "messaging.nats.stream_sequence": streamSequence },
     });
-    return context.with(trace.setSpan(parent, span), processInSpan, undefined, entry, span, messageId);
+    void context.with(trace.setSpan(parent, span), processInSpan, undefined, entry, span, messageId);
   };
 
   /** Called once per dispatched message, however it ended; wakes stop() when the last one is done. */
@@ -410,21 +422,15 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
     slots.release();
     if (stats.inFlight === 0) whenIdle?.();
   };
-  const failed = (entry: HeldMessage, error: unknown): void => {
-    // Only a bug in this loop gets here; the message is left to ack_wait.
-    log.error({ err: error, streamSequence: entry.msg.seq }, "consume loop failed on a message");
-    finished(entry);
-  };
 
   const dispatch = (entry: HeldMessage): void => {
     stats.inFlight += 1;
     try {
-      handle(entry).then(
-        () => finished(entry),
-        (error: unknown) => failed(entry, error),
-      );
+      handle(entry);
     } catch (error) {
-      failed(entry, error);
+      // A bug before the handler's span began; the message is left to ack_wait.
+      log.error({ err: error, streamSequence: entry.msg.seq }, "consume loop failed on a message");
+      finished(entry);
     }
   };
 

@@ -52,8 +52,11 @@ export { createPublisher, type PublishOptions, type PublishResult, type Publishe
 export {
   defineConsumer,
   startWorker,
+  workerBasics,
   type AnyConsumerRegistration,
   type ConsumerRegistration,
+  type ServiceHandle,
+  type ServiceStartOptions,
   type StartWorkerOptions,
   type Worker,
   type WorkerContext,

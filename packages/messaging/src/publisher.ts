@@ -48,13 +48,13 @@ export function createPublisher(options: PublisherOptions): Publisher & {
   const timeout = options.timeoutMs ?? 5_000;
 
   return {
-    async publish(subject, payload, { msgId, headers = {} }) {
-      const carried = Object.keys(headers).some((key) => key.toLowerCase() === "traceparent");
+    async publish(subject, payload, { msgId, headers }) {
+      const carried = headers !== undefined && Object.keys(headers).some((key) => key.toLowerCase() === "traceparent");
       const parent = carried
         ? extractTraceContext({ get: (key) => headers[key] ?? "", set: () => undefined, keys: () => Object.keys(headers) }, context.active())
         : context.active();
       const span = startProducerSpan(tracer, { subject, messageId: msgId, parent });
-      const msgHeaders = toMsgHdrs(headers);
+      const msgHeaders = headers === undefined ? natsHeaders() : toMsgHdrs(headers);
       injectTraceContext(msgHeaders, trace.setSpan(parent, span));
       try {
         const ack = await js.publish(subject, payload, { msgID: msgId, headers: msgHeaders, timeout });

@@ -97,6 +97,39 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
+/** How a service's `start(config, options)` is called by its main.ts, the CLI and tests. */
+export interface ServiceStartOptions {
+  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
+  handleSignals?: boolean;
+  /** Share one registry between the services of one process (the CLI). */
+  metrics?: CallflowMetrics;
+}
+
+/** What a worker service's `start` returns. */
+export interface ServiceHandle {
+  readonly opsUrl: string;
+  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
+  readonly context: WorkerContext;
+  stop(): Promise<void>;
+}
+
+/** The startWorker options every service fills the same way from its configuration. */
+export const workerBasics = (
+  service: string,
+  config: { databaseUrl: string; databasePoolSize: number; natsUrl: string; namespace: string; logLevel: string; opsPort: number },
+  options: ServiceStartOptions,
+): Pick<StartWorkerOptions, "service" | "natsUrl" | "databaseUrl" | "databasePoolSize" | "namespace" | "opsPort" | "logLevel" | "handleSignals" | "metrics"> => ({
+  service,
+  natsUrl: config.natsUrl,
+  databaseUrl: config.databaseUrl,
+  databasePoolSize: config.databasePoolSize,
+  namespace: config.namespace,
+  opsPort: config.opsPort,
+  logLevel: config.logLevel,
+  handleSignals: options.handleSignals ?? false,
+  ...(options.metrics ? { metrics: options.metrics } : {}),
+});
+
 const withTimeout = <T>(work: Promise<T>, ms: number, what: string): Promise<T> => {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([

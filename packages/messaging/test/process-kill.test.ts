@@ -58,7 +58,8 @@ test("a handler process killed mid-message: the message is redelivered after ack
     const [initial, redelivery] = all.filter((attempt) => attempt.key === key);
     expect(initial).toMatchObject({ delivery: 1, pid: first.child.pid });
     expect(redelivery).toMatchObject({ delivery: 2, pid: second!.child.pid });
-    // Not handed over early: JetStream waited out the ack deadline the dead process left behind.
-    expect(redelivery!.at.getTime() - initial!.at.getTime()).toBeGreaterThanOrEqual(ACK_WAIT_MS);
+    // Not handed over early: JetStream waited out the ack deadline the dead process left behind. The
+    // first attempt's time is taken in the handler, a little after the server's clock started.
+    expect(redelivery!.at.getTime() - initial!.at.getTime()).toBeGreaterThanOrEqual(ACK_WAIT_MS * 0.9);
   }
 }, 90_000);

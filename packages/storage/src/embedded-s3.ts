@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import S3rver from "s3rver";
 import type { ListingApi } from "./listing.ts";
 import type { S3Credentials } from "./s3-client.ts";
 
@@ -33,6 +32,9 @@ export interface EmbeddedS3 {
 
 /** An S3-protocol server in this process, on loopback only, for local runs and tests. */
 export const startEmbeddedS3 = async (options: EmbeddedS3Options): Promise<EmbeddedS3> => {
+  // Loaded only here: s3rver and its Koa stack cost every importer of this package ~17 MiB of memory,
+  // and a service configured with a real endpoint never starts it.
+  const { default: S3rver } = await import("s3rver");
   const ownsDirectory = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), "callflow-s3-")));
   const s3rver = new S3rver({

@@ -1,6 +1,7 @@
 import type { StorageConfig } from "./config.ts";
 import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { createObjectStore, type ObjectStore } from "./object-store.ts";
+import type { UploadTuning } from "./put-stream.ts";
 import { createS3Client } from "./s3-client.ts";
 
 export interface OpenStorage {
@@ -15,7 +16,7 @@ export interface OpenStorage {
  * The composition root's one call for object storage: the embedded s3rver when no endpoint is
  * configured, then a store whose bucket is known to exist.
  */
-export const openStorage = async (config: StorageConfig): Promise<OpenStorage> => {
+export const openStorage = async (config: StorageConfig, options: { upload?: UploadTuning } = {}): Promise<OpenStorage> => {
   const embedded =
     config.endpoint === undefined
       ? await startEmbeddedS3({ bucket: config.bucket, port: config.embedded.port, directory: config.embedded.directory })
@@ -33,6 +34,7 @@ export const openStorage = async (config: StorageConfig): Promise<OpenStorage> =
     client,
     bucket: config.bucket,
     endpoint: endpoint ?? `AWS S3 (${config.region})`,
+    ...(options.upload ? { upload: options.upload } : {}),
     ...(embedded ? { listingApi: embedded.listingApi } : config.listingApi ? { listingApi: config.listingApi } : {}),
   });
   const close = async () => {

@@ -45,4 +45,36 @@ export const injectTraceContext = (headers: NatsHeaders, ctx: Context = context.
  * default so a consumer's span never inherits whatever the consume loop happened to run in.
  */
 export const extractTraceContext = (headers: NatsHeaders, base: Context = ROOT_CONTEXT): Context =>
-  w3cPropagator.extract(base, headers, natsHeaderGetter);
+  w3cPropagator.extract(base, indexHeaders(headers), indexedHeaderGetter);
+
+/**
+ * The headers with their keys indexed by lowercase once: the propagators ask for three keys, two
+ * usually absent, and natsHeaderGetter would scan (and copy) every key for each miss.
+ */
+interface IndexedHeaders {
+  readonly headers: NatsHeaders;
+  readonly byLowercase: Map<string, string>;
+}
+
+const indexHeaders = (headers: NatsHeaders): IndexedHeaders => {
+  const byLowercase = new Map<string, string>();
+  for (const key of headers.keys()) {
+    const lower = key.toLowerCase();
+    // An exact (lowercase, as W3C writes them) key wins over another spelling.
+    if (key === lower || !byLowercase.has(lower)) byLowercase.set(lower, key);
+  }
+  return { headers, byLowercase };
+};
+
+const indexedHeaderGetter: TextMapGetter<IndexedHeaders> = {
+  keys: (carrier) => carrier.headers.keys(),
+  get: (carrier, key) => {
+    const match = carrier.byLowercase.get(key.toLowerCase());
+    if (match === undefined) return undefined;
+    if (match !== key) {
+      const exact = carrier.headers.get(key);
+      if (exact) return exact;
+    }
+    return carrier.headers.get(match) || undefined;
+  },
+};

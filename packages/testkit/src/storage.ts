@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import { createObjectStore, createS3Client, EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, type EmbeddedS3, type ObjectStore } from "@callflow/storage";
 import { uniqueSuffix } from "./env.ts";
 
@@ -12,7 +13,11 @@ export interface TestBucket {
 let embedded: Promise<EmbeddedS3> | undefined;
 
 export const embeddedS3ForWorker = (): Promise<EmbeddedS3> => {
-  embedded ??= startEmbeddedS3({ bucket: "callflow-testkit" });
+  embedded ??= startEmbeddedS3({ bucket: "callflow-testkit" }).then((server) => {
+    // It lives as long as the worker, which cannot await a close on its way out: remove its data then.
+    process.once("exit", () => rmSync(server.directory, { recursive: true, force: true }));
+    return server;
+  });
   return embedded;
 };
 

@@ -1,6 +1,6 @@
 import pg from "pg";
 import type { Db } from "@callflow/db";
-import { startWorker, type WorkerContext } from "@callflow/messaging";
+import { startWorker, type WorkerContext, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import type { CallflowMetrics } from "@callflow/telemetry";
 import { Histogram } from "prom-client";
 import type { AggregatorConfig } from "./config.ts";
@@ -13,19 +13,9 @@ export { aggregatorConfigFromEnv, type AggregatorConfig } from "./config.ts";
 export { createCompletenessLedger, type CompletenessLedger } from "./ledger/completeness-ledger.ts";
 export type { Settlement } from "./ledger/settle-call.ts";
 
-export interface AggregatorHandle {
-  readonly opsUrl: string;
-  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
-  readonly context: WorkerContext;
-  stop(): Promise<void>;
-}
+export type AggregatorHandle = ServiceHandle;
 
-export interface StartOptions {
-  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
-  handleSignals?: boolean;
-  /** Share one registry between the services of one process (the CLI). */
-  metrics?: CallflowMetrics;
-}
+export type StartOptions = ServiceStartOptions;
 
 /** Last chunk terminal → call settled, as the aggregator sees it (the stuck-work dashboards read it). */
 const fanInHistogram = (metrics: CallflowMetrics): Histogram => {
@@ -59,15 +49,7 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
   let db: Db | undefined;
 
   const worker = await startWorker({
-    service: "aggregator",
-    natsUrl: config.natsUrl,
-    databaseUrl: config.databaseUrl,
-    databasePoolSize: config.databasePoolSize,
-    namespace: config.namespace,
-    opsPort: config.opsPort,
-    logLevel: config.logLevel,
-    handleSignals: options.handleSignals ?? false,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...workerBasics("aggregator", config, options),
     consumers: (workerContext) => {
       context = workerContext;
       db = workerContext.db;

@@ -1,18 +1,13 @@
 import { z } from "zod";
 import { reaperConfigFromEnv, type ReaperPolicy } from "@callflow/reaper";
-import { field, parseConfig, type Env } from "@callflow/config";
-import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 
 const GiB = 1024 * 1024 * 1024;
 
 /** Every variable the ingest service reads; the README's configuration table lists them. */
 const schema = z.object({
-  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
-  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(10),
-  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
-  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
-  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...serviceFields({ databasePoolSize: 10 }),
   CALLFLOW_INGEST_HOST: z.string().min(1).default("0.0.0.0"),
   CALLFLOW_INGEST_PORT: field.port().default(8080),
   /** The URL clients and providers reach this API at; Twilio signs it, tus Location headers use it. */
@@ -43,12 +38,7 @@ const schema = z.object({
 
 export type IngestEnv = z.output<typeof schema>;
 
-export interface IngestConfig {
-  readonly databaseUrl: string;
-  readonly databasePoolSize: number;
-  readonly natsUrl: string;
-  readonly namespace: string;
-  readonly logLevel: string;
+export interface IngestConfig extends ServiceConnection {
   readonly host: string;
   /** 0 picks a free port (tests). */
   readonly port: number;
@@ -85,11 +75,7 @@ export interface IngestConfig {
 export const ingestConfigFromEnv = (env: Env = process.env): IngestConfig => {
   const e = parseConfig(schema, env);
   return Object.freeze({
-    databaseUrl: e.CALLFLOW_DATABASE_URL,
-    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
-    natsUrl: e.CALLFLOW_NATS_URL,
-    namespace: e.CALLFLOW_NAMESPACE,
-    logLevel: e.CALLFLOW_LOG_LEVEL,
+    ...serviceConnection(e),
     host: e.CALLFLOW_INGEST_HOST,
     port: e.CALLFLOW_INGEST_PORT,
     publicUrl: e.CALLFLOW_INGEST_PUBLIC_URL?.replace(/\/+$/, ""),

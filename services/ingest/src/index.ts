@@ -5,13 +5,13 @@ import { topology } from "@callflow/contracts";
 import { assertMigrated, createDb } from "@callflow/db";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createOutboxRelay, createPostgresDeadLetterSink, createPublisher, declareTopology, startConsumer } from "@callflow/messaging";
+import { openStorage } from "@callflow/storage";
 import { createLogger, createMetrics, startTelemetry, type Logger } from "@callflow/telemetry";
 import { ffprobeAudio } from "./audio/probe.ts";
 import { cachedApiKeyLookup, postgresApiKeyLookup } from "./auth/api-keys.ts";
 import { outboxCommit } from "./calls/commit.ts";
 import type { IngestConfig } from "./config.ts";
 import { createIngestApp } from "./ingest-app.ts";
-import { openIngestStorage } from "./storage.ts";
 import { notifierDeclaration } from "./notifications/notifier-consumer.ts";
 import { ffmpegTrimmer } from "./audio/trim.ts";
 import { createDeliverNotification, exponentialBackoff, fetchSender } from "./notifications/deliver.ts";
@@ -51,7 +51,8 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
     cleanups.push(() => db.$disconnect());
     await assertMigrated(db);
 
-    const storage = await openIngestStorage(config.storage, { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight });
+    // Every concurrent upload holds about (queueSize + 1) × partSize: ingest runs many at once.
+    const storage = await openStorage(config.storage, { upload: { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight } });
     cleanups.push(() => storage.close());
 
     const nats = await connect({ servers: config.natsUrl, name: "callflow-ingest", reconnect: true, maxReconnectAttempts: -1, timeout: 5_000 });

@@ -1,7 +1,6 @@
 import { tmpdir } from "node:os";
 import { z } from "zod";
-import { field, parseConfig, type Env } from "@callflow/config";
-import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 import { OUTPUT_FORMAT_NAMES, type OutputFormatName } from "./audio/output-format.ts";
 
@@ -16,11 +15,7 @@ const percent = () =>
 
 /** Every variable the merge service reads; the README's configuration table lists them. */
 const schema = z.object({
-  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
-  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(5),
-  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
-  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
-  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...serviceFields({ databasePoolSize: 5 }),
   CALLFLOW_MERGE_OPS_PORT: field.port().default(9104),
   /** Merges at once: each is an ffmpeg process and a call's chunks on disk. */
   CALLFLOW_MERGE_CONCURRENCY: field.positiveInt().default(2),
@@ -39,12 +34,7 @@ const schema = z.object({
   CALLFLOW_AUDIO_TOOL_TIMEOUT_MS: field.milliseconds().default(600_000),
 });
 
-export interface MergeConfig {
-  readonly databaseUrl: string;
-  readonly databasePoolSize: number;
-  readonly natsUrl: string;
-  readonly namespace: string;
-  readonly logLevel: string;
+export interface MergeConfig extends ServiceConnection {
   /** 0 picks a free port (tests). */
   readonly opsPort: number;
   readonly concurrency: number;
@@ -64,11 +54,7 @@ export interface MergeConfig {
 export const mergeConfigFromEnv = (env: Env = process.env): MergeConfig => {
   const e = parseConfig(schema, env);
   return Object.freeze({
-    databaseUrl: e.CALLFLOW_DATABASE_URL,
-    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
-    natsUrl: e.CALLFLOW_NATS_URL,
-    namespace: e.CALLFLOW_NAMESPACE,
-    logLevel: e.CALLFLOW_LOG_LEVEL,
+    ...serviceConnection(e),
     opsPort: e.CALLFLOW_MERGE_OPS_PORT,
     concurrency: e.CALLFLOW_MERGE_CONCURRENCY,
     ackWaitMs: e.CALLFLOW_MERGE_ACK_WAIT_MS,

@@ -1,6 +1,5 @@
-import { defineConsumer, startWorker, type WorkerContext } from "@callflow/messaging";
+import { defineConsumer, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
-import type { CallflowMetrics } from "@callflow/telemetry";
 import { OUTPUT_FORMATS } from "./audio/output-format.ts";
 import type { MergeConfig } from "./config.ts";
 import { createMergeOnTranscribed } from "./handler.ts";
@@ -10,19 +9,9 @@ import { objectStoreRecordings } from "./recordings/recording-storage.ts";
 export { mergeConfigFromEnv, type MergeConfig } from "./config.ts";
 export { mergedRecordingKey } from "./recordings/object-keys.ts";
 
-export interface MergeHandle {
-  readonly opsUrl: string;
-  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
-  readonly context: WorkerContext;
-  stop(): Promise<void>;
-}
+export type MergeHandle = ServiceHandle;
 
-export interface StartOptions {
-  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
-  handleSignals?: boolean;
-  /** Share one registry between the services of one process (the CLI). */
-  metrics?: CallflowMetrics;
-}
+export type StartOptions = ServiceStartOptions;
 
 /** The merge worker: callTranscribed → one verified audio file per call and audio version → callMerged. */
 export async function start(config: MergeConfig, options: StartOptions = {}): Promise<MergeHandle> {
@@ -30,17 +19,9 @@ export async function start(config: MergeConfig, options: StartOptions = {}): Pr
   let stages: MergeStageRepo | undefined;
 
   const worker = await startWorker({
-    service: "merge",
-    natsUrl: config.natsUrl,
-    databaseUrl: config.databaseUrl,
-    databasePoolSize: config.databasePoolSize,
-    namespace: config.namespace,
-    opsPort: config.opsPort,
-    logLevel: config.logLevel,
-    handleSignals: options.handleSignals ?? false,
+    ...workerBasics("merge", config, options),
     // An ffmpeg run may be in flight at shutdown; it gets a while, then its stage is released or goes stale.
     graceMs: Math.min(config.ackWaitMs, 25_000),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
     consumers: (workerContext) => {
       stages = createMergeStageRepo({ db: workerContext.db, topology: workerContext.topology, relay: workerContext.relay });
       const merge = createMergeOnTranscribed({

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { field, parseConfig, type Env } from "@callflow/config";
-import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 import { DEFAULT_POLICY, type ReapedStage, type ReaperPolicy, type StageDeadlines } from "./policy.ts";
 
@@ -27,11 +26,7 @@ const stageFields = (stage: ReapedStage) => {
 
 /** Every variable the reaper reads; the README's configuration table lists them. */
 const schema = z.object({
-  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
-  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(5),
-  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
-  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
-  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...serviceFields({ databasePoolSize: 5 }),
   CALLFLOW_REAPER_OPS_PORT: field.port().default(9106),
   CALLFLOW_REAPER_INTERVAL_MS: field.milliseconds().default(30_000),
   CALLFLOW_REAPER_DRY_RUN: field.boolean().default(false),
@@ -51,12 +46,7 @@ const schema = z.object({
   CALLFLOW_REAPER_BATCH: field.positiveInt().default(d.batch),
 });
 
-export interface ReaperConfig {
-  readonly databaseUrl: string;
-  readonly databasePoolSize: number;
-  readonly natsUrl: string;
-  readonly namespace: string;
-  readonly logLevel: string;
+export interface ReaperConfig extends ServiceConnection {
   /** 0 picks a free port (tests). */
   readonly opsPort: number;
   readonly intervalMs: number;
@@ -79,11 +69,7 @@ export const reaperConfigFromEnv = (env: Env = process.env): ReaperConfig => {
     });
   };
   return Object.freeze({
-    databaseUrl: e.CALLFLOW_DATABASE_URL,
-    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
-    natsUrl: e.CALLFLOW_NATS_URL,
-    namespace: e.CALLFLOW_NAMESPACE,
-    logLevel: e.CALLFLOW_LOG_LEVEL,
+    ...serviceConnection(e),
     opsPort: e.CALLFLOW_REAPER_OPS_PORT,
     intervalMs: e.CALLFLOW_REAPER_INTERVAL_MS,
     dryRun: e.CALLFLOW_REAPER_DRY_RUN,

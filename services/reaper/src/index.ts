@@ -1,6 +1,5 @@
-import { commitWithEvents, startWorker, type WorkerContext } from "@callflow/messaging";
+import { commitWithEvents, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage, type OpenStorage } from "@callflow/storage";
-import type { CallflowMetrics } from "@callflow/telemetry";
 import type { ReaperConfig } from "./config.ts";
 import { reaperMetrics } from "./metrics.ts";
 import { sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
@@ -12,20 +11,13 @@ export { reaperMetrics, type ReaperMetrics } from "./metrics.ts";
 export type { ReaperAction, ActionOutcome, Commit, SweepPorts, BeforeWriteHook } from "./actions.ts";
 export type { StuckEntity } from "./sweeps/sweep.ts";
 
-export interface ReaperHandle {
-  readonly opsUrl: string;
-  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
-  readonly context: WorkerContext;
+export interface ReaperHandle extends ServiceHandle {
   /** One sweep now, outside the timer (the lock still applies). */
   sweepNow(options?: SweepOptions): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
-export interface StartOptions {
-  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
-  handleSignals?: boolean;
-  /** Share one registry between the services of one process (the CLI). */
-  metrics?: CallflowMetrics;
+export interface StartOptions extends ServiceStartOptions {
   /** Sweep on the interval; default true. Tests that drive sweeps themselves pass false. */
   timer?: boolean;
   /** Run the outbox relay's own sweeper in this process too; default true. */
@@ -39,16 +31,9 @@ export interface StartOptions {
 export async function start(config: ReaperConfig, options: StartOptions = {}): Promise<ReaperHandle> {
   const storage: OpenStorage = await openStorage(config.storage);
   const worker = await startWorker({
-    service: "reaper",
-    natsUrl: config.natsUrl,
-    databaseUrl: config.databaseUrl,
-    databasePoolSize: config.databasePoolSize,
-    namespace: config.namespace,
-    opsPort: config.opsPort,
-    logLevel: config.logLevel,
-    handleSignals: false,
+    // Signals stop the sweep timer first (below), then the worker.
+    ...workerBasics("reaper", config, { ...options, handleSignals: false }),
     outboxSweeper: options.outboxSweeper ?? true,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
     consumers: [],
   }).catch(async (error: unknown) => {
     await storage.close();

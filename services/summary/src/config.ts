@@ -1,17 +1,12 @@
 import { z } from "zod";
-import { ConfigError, field, parseConfig, type Env } from "@callflow/config";
-import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { ConfigError, field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 
 export const SUMMARY_PROVIDERS = ["extractive", "openai"] as const;
 export type SummaryProviderName = (typeof SUMMARY_PROVIDERS)[number];
 
 /** Every variable the summary service reads; the README's configuration table lists them. */
 const schema = z.object({
-  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
-  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(5),
-  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
-  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
-  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...serviceFields({ databasePoolSize: 5 }),
   CALLFLOW_SUMMARY_OPS_PORT: field.port().default(9105),
   /** LLM calls take seconds each: a few at once per process, more processes for more. */
   CALLFLOW_SUMMARY_CONCURRENCY: field.positiveInt().default(4),
@@ -39,12 +34,7 @@ export interface OpenAiSummaryConfig {
   readonly maxTokensPerRequest: number;
 }
 
-export interface SummaryConfig {
-  readonly databaseUrl: string;
-  readonly databasePoolSize: number;
-  readonly natsUrl: string;
-  readonly namespace: string;
-  readonly logLevel: string;
+export interface SummaryConfig extends ServiceConnection {
   /** 0 picks a free port (tests). */
   readonly opsPort: number;
   readonly concurrency: number;
@@ -76,11 +66,7 @@ export const summaryConfigFromEnv = (env: Env = process.env): SummaryConfig => {
         })
       : undefined;
   return Object.freeze({
-    databaseUrl: e.CALLFLOW_DATABASE_URL,
-    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
-    natsUrl: e.CALLFLOW_NATS_URL,
-    namespace: e.CALLFLOW_NAMESPACE,
-    logLevel: e.CALLFLOW_LOG_LEVEL,
+    ...serviceConnection(e),
     opsPort: e.CALLFLOW_SUMMARY_OPS_PORT,
     concurrency: e.CALLFLOW_SUMMARY_CONCURRENCY,
     ackWaitMs: e.CALLFLOW_SUMMARY_ACK_WAIT_MS,

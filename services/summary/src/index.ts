@@ -1,5 +1,4 @@
-import { defineConsumer, startWorker, type WorkerContext } from "@callflow/messaging";
-import type { CallflowMetrics } from "@callflow/telemetry";
+import { defineConsumer, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import type { SummaryConfig } from "./config.ts";
 import { createSummarizeTranscript } from "./handler.ts";
 import { createSummaryStage } from "./stage/summary-stage.ts";
@@ -12,18 +11,9 @@ export { createExtractiveSummarizer, summarizeExtractively, EXTRACTIVE_MODEL } f
 export { createOpenAiSummarizer, type OpenAiSummarizerOptions } from "./summarizers/openai/openai-summarizer.ts";
 export type { Summarizer, TranscriptInput } from "./summarizers/port.ts";
 
-export interface SummaryHandle {
-  readonly opsUrl: string;
-  /** The worker's clients (database, NATS, metrics), for the CLI and tests. */
-  readonly context: WorkerContext;
-  stop(): Promise<void>;
-}
+export type SummaryHandle = ServiceHandle;
 
-export interface StartOptions {
-  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
-  handleSignals?: boolean;
-  /** Share one registry between the services of one process (the CLI). */
-  metrics?: CallflowMetrics;
+export interface StartOptions extends ServiceStartOptions {
   /** Replaces the configured summarizer (tests that need a retry policy without real waits). */
   summarizer?: Summarizer;
 }
@@ -42,15 +32,7 @@ export async function start(config: SummaryConfig, options: StartOptions = {}): 
   let stage: ReturnType<typeof createSummaryStage> | undefined;
 
   const worker = await startWorker({
-    service: "summary",
-    natsUrl: config.natsUrl,
-    databaseUrl: config.databaseUrl,
-    databasePoolSize: config.databasePoolSize,
-    namespace: config.namespace,
-    opsPort: config.opsPort,
-    logLevel: config.logLevel,
-    handleSignals: options.handleSignals ?? false,
-    ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...workerBasics("summary", config, options),
     consumers: (context) => {
       stage = createSummaryStage({ db: context.db, topology: context.topology, relay: context.relay });
       return [

@@ -1,6 +1,5 @@
 import { z } from "zod";
-import { ConfigError, field, parseConfig, type ConfigProblem, type Env } from "@callflow/config";
-import { DEFAULT_NAMESPACE } from "@callflow/contracts";
+import { ConfigError, field, parseConfig, type ConfigProblem, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 
 const MiB = 1024 * 1024;
@@ -9,11 +8,7 @@ export type ProviderName = (typeof PROVIDERS)[number];
 
 /** Every variable the transcription service reads; the README's configuration table lists them. */
 const schema = z.object({
-  CALLFLOW_DATABASE_URL: field.url({ protocols: ["postgres", "postgresql"] }).default("postgresql://postgres@127.0.0.1:5432/callflow"),
-  CALLFLOW_DATABASE_POOL_SIZE: field.positiveInt().default(10),
-  CALLFLOW_NATS_URL: field.url({ protocols: ["nats", "tls"] }).default("nats://127.0.0.1:4222"),
-  CALLFLOW_NAMESPACE: z.string().regex(/^[a-z][a-z0-9_]{0,30}$/, "is not a namespace (a-z, 0-9, _)").default(DEFAULT_NAMESPACE),
-  CALLFLOW_LOG_LEVEL: field.oneOf(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  ...serviceFields({ databasePoolSize: 10 }),
   CALLFLOW_TRANSCRIPTION_OPS_PORT: field.port().default(9102),
   /** The provider for every tenant not listed in CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS. */
   CALLFLOW_TRANSCRIPTION_PROVIDER: field.oneOf(PROVIDERS).default("local"),
@@ -54,12 +49,7 @@ const schema = z.object({
   CALLFLOW_ASSEMBLYAI_MAX_POLL_MS: field.milliseconds().default(60_000),
 });
 
-export interface TranscriptionConfig {
-  readonly databaseUrl: string;
-  readonly databasePoolSize: number;
-  readonly natsUrl: string;
-  readonly namespace: string;
-  readonly logLevel: string;
+export interface TranscriptionConfig extends ServiceConnection {
   readonly opsPort: number;
   readonly provider: ProviderName;
   readonly tenantProviders: Readonly<Record<string, ProviderName>>;
@@ -122,11 +112,7 @@ export const transcriptionConfigFromEnv = (env: Env = process.env): Transcriptio
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
-    databaseUrl: e.CALLFLOW_DATABASE_URL,
-    databasePoolSize: e.CALLFLOW_DATABASE_POOL_SIZE,
-    natsUrl: e.CALLFLOW_NATS_URL,
-    namespace: e.CALLFLOW_NAMESPACE,
-    logLevel: e.CALLFLOW_LOG_LEVEL,
+    ...serviceConnection(e),
     opsPort: e.CALLFLOW_TRANSCRIPTION_OPS_PORT,
     provider: e.CALLFLOW_TRANSCRIPTION_PROVIDER,
     tenantProviders: Object.freeze(tenantProviders),

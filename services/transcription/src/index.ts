@@ -1,7 +1,6 @@
 import type { Db } from "@callflow/db";
-import { ack, retry, startWorker, type AnyConsumerRegistration, type ConsumerRegistration, type Outcome, type WorkerContext } from "@callflow/messaging";
+import { ack, retry, startWorker, type AnyConsumerRegistration, type ConsumerRegistration, type Outcome, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
-import type { CallflowMetrics } from "@callflow/telemetry";
 import { objectStoreAudio } from "./audio/audio-store.ts";
 import { createPostgresChunkRepo } from "./chunks/postgres-chunk-repo.ts";
 import { createCompleteFromWebhook, type WebhookResult } from "./complete-from-webhook.ts";
@@ -15,19 +14,13 @@ import { createTranscribeChunk } from "./transcribe-chunk.ts";
 export { transcriptionConfigFromEnv, type TranscriptionConfig } from "./config.ts";
 export type { WebhookResult } from "./complete-from-webhook.ts";
 
-export interface TranscriptionHandle {
-  readonly opsUrl: string;
-  readonly context: WorkerContext;
+export interface TranscriptionHandle extends ServiceHandle {
   /** AssemblyAI's webhook said job `jobId` is done: store its result (ingest forwards it as an event too). */
   completeFromWebhook(jobId: string): Promise<WebhookResult>;
   stop(): Promise<void>;
 }
 
-export interface StartOptions {
-  /** Exit on SIGTERM/SIGINT; main.ts yes, the CLI and tests no. */
-  handleSignals?: boolean;
-  metrics?: CallflowMetrics;
-}
+export type StartOptions = ServiceStartOptions;
 
 const toOutcome = (verdict: Verdict): Outcome =>
   verdict.kind === "ack" ? ack() : retry({ afterMs: verdict.afterMs, code: "transcription_retry", message: verdict.reason });
@@ -46,17 +39,9 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
   let chunks: ReturnType<typeof createPostgresChunkRepo> | undefined;
 
   const worker = await startWorker({
-    service: "transcription",
-    natsUrl: config.natsUrl,
-    databaseUrl: config.databaseUrl,
-    databasePoolSize: config.databasePoolSize,
-    namespace: config.namespace,
-    opsPort: config.opsPort,
-    logLevel: config.logLevel,
-    handleSignals: options.handleSignals ?? false,
+    ...workerBasics("transcription", config, options),
     // A handler may hold a message while a provider works; shutdown waits for it, within reason.
     graceMs: Math.min(config.ackWaitMs, 25_000),
-    ...(options.metrics ? { metrics: options.metrics } : {}),
     consumers: (context) => {
       db = context.db;
       chunks = createPostgresChunkRepo({ db: context.db, topology: context.topology, relay: context.relay });
