@@ -1,6 +1,6 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { trace } from "@opentelemetry/api";
+import { context, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { startTelemetry } from "./start-telemetry.ts";
@@ -30,7 +30,7 @@ const startCollector = async () => {
 };
 
 const clearOtelEnv = () => {
-  for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER"]) {
+  for (const name of ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_SDK_DISABLED", "OTEL_TRACES_EXPORTER", "OTEL_TRACES_SAMPLER"]) {
     vi.stubEnv(name, undefined);
   }
 };
@@ -73,12 +73,26 @@ describe("startTelemetry", () => {
     await second.shutdown();
   });
 
-  it("creates real trace ids with no exporter configured, so logs still correlate", async () => {
+  it("records nothing with no exporter configured, yet mints real trace ids that logs and children share", async () => {
     clearOtelEnv();
     const telemetry = startTelemetry({ serviceName: "summary" });
     const span = telemetry.tracer.startSpan("summarize");
-    expect(span.isRecording()).toBe(true);
+    expect(span.isRecording()).toBe(false);
     expect(span.spanContext().traceId).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+    const child = telemetry.tracer.startSpan("extract", {}, trace.setSpan(context.active(), span));
+    expect(child.spanContext().traceId).toBe(span.spanContext().traceId);
+    expect(child.spanContext().spanId).not.toBe(span.spanContext().spanId);
+    child.end();
+    span.end();
+    await telemetry.shutdown();
+  });
+
+  it("lets an explicit OTEL_TRACES_SAMPLER decide even with no exporter", async () => {
+    clearOtelEnv();
+    vi.stubEnv("OTEL_TRACES_SAMPLER", "always_on");
+    const telemetry = startTelemetry({ serviceName: "summary" });
+    const span = telemetry.tracer.startSpan("summarize");
+    expect(span.isRecording()).toBe(true);
     span.end();
     await telemetry.shutdown();
   });
