@@ -1,11 +1,13 @@
 import { execFile } from "node:child_process";
 import { readdir } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { promisify } from "node:util";
 import type { Db } from "./client.ts";
 
-const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+// Found by package name rather than relative to this file, so a service bundled into one file
+// (scripts/build-service.mjs) still finds the migrations and the Prisma CLI it ships with.
+const packageDir = path.dirname(createRequire(import.meta.url).resolve("@callflow/db/package.json"));
 export const migrationsDir = path.join(packageDir, "prisma/migrations");
 
 /** The database is not at the migration level this code expects (invariant 9). */
