@@ -8,7 +8,7 @@
 // - every span recorded and handed to an exporter (BENCH_MESSAGING_RECORD_SPANS=1), run after it
 //   as a child process, for what full tracing costs.
 //
-// Run: npx tsx bench/messaging.ts   (BENCH_MESSAGES, BENCH_WINDOW, BENCH_CONCURRENCY, BENCH_ROUNDS)
+// Run: npx tsx bench/messaging.ts   (BENCH_MESSAGES, BENCH_WINDOW, BENCH_CONCURRENCY, BENCH_PREFETCH, BENCH_ROUNDS)
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,7 @@ const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 100);
 const NATS_URL = process.env.CALLFLOW_NATS_URL ?? "nats://127.0.0.1:4222";
 const TARGET_RATIO = 0.8;
 const DECLARATION = { key: "transcription", ackWaitMs: 30_000, maxDeliver: 5 } as const;
@@ -96,6 +97,9 @@ async function runtime(): Promise<number> {
     nats,
     topology: t,
     concurrency: CONCURRENCY,
+    // The same pull batch as the raw side (nats.js consume()'s default of 100 messages), so the two
+    // differ by the runtime's work per message, not by how many pull requests they make.
+    prefetch: PREFETCH,
     handler: async () => {
       if (++handled === N) queueMicrotask(done);
       return ack();
@@ -118,7 +122,7 @@ async function runtime(): Promise<number> {
 
 const format = (rate: number) => `${Math.round(rate).toLocaleString("en-US")} msg/s`;
 console.log(
-  `${RECORD_SPANS ? "\n[every span recorded and exported] " : ""}publish → consume → ack of ${N} messages, ${WINDOW} publishes in flight, runtime concurrency ${CONCURRENCY}, ${NATS_URL}` +
+  `${RECORD_SPANS ? "\n[every span recorded and exported] " : ""}publish → consume → ack of ${N} messages, ${WINDOW} publishes in flight, runtime concurrency ${CONCURRENCY}, pull batch ${PREFETCH}, ${NATS_URL}` +
     (RECORD_SPANS ? "" : " (default configuration: no trace exporter, spans sampled out)"),
 );
 
