@@ -1,13 +1,17 @@
-// Uploads a generated 1 GiB WAV stream through POST /v1/calls to an ingest server running in a child
-// process, then loads GET /v1/calls/{id} with autocannon. Prints the upload's throughput, the server
-// process's peak resident memory (sampled, and the kernel's VmHWM) and the status endpoint's
+// Builds the ingest service (scripts/build-service.mjs → services/ingest/dist/main.mjs) and runs the
+// bundle with plain node in a child process, as production does; uploads a generated 1 GiB WAV
+// stream through POST /v1/calls to it, then loads GET /v1/calls/{id} with autocannon. Prints the
+// upload's throughput, the server process's peak resident memory (sampled, and the kernel's VmHWM) and the status endpoint's
 // requests/s. Needs the local Postgres and NATS; object storage is an s3rver in another child process
 // so that its memory is not counted as the server's. Run: pnpm --filter @callflow/bench bench:ingest
-//   BENCH_INGEST_MIB=256 for a quicker run; BENCH_INGEST_STATUS_SECONDS for a longer load test.
-import { fork, type ChildProcess } from "node:child_process";
+//   BENCH_INGEST_MIB=256 for a quicker run; BENCH_INGEST_STATUS_SECONDS for a longer load test;
+//   BENCH_INGEST_SERVER_FLAGS to replace the server's node flags (default: those of `start:built`).
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import { connect } from "@nats-io/transport-node";
 import pg from "pg";
@@ -23,8 +27,6 @@ const TARGET_PEAK_RSS_MIB = 200;
 const ADMIN_URL = process.env.CALLFLOW_TEST_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 const NATS_URL = process.env.CALLFLOW_TEST_NATS_URL ?? "nats://127.0.0.1:4222";
 const BUCKET = "bench-ingest";
-// V8 flags of the server process, as a deployment would set them in NODE_OPTIONS.
-const SERVER_FLAGS = (process.env.BENCH_INGEST_SERVER_FLAGS ?? "").split(" ").filter(Boolean);
 
 // autocannon and the JetStream manager are the ingest package's dependencies, not the bench's.
 const fromIngest = createRequire(fileURLToPath(new URL("../services/ingest/package.json", import.meta.url)));
@@ -39,6 +41,21 @@ type Autocannon = (options: { url: string; connections: number; duration: number
 interface StreamAdmin {
   streams: { delete(name: string): Promise<unknown> };
 }
+const ingestDir = fileURLToPath(new URL("../services/ingest/", import.meta.url));
+const builtServer = path.join(ingestDir, "dist/main.mjs");
+// The server runs as `start:built` runs it in production: its environment settings (glibc's
+// MALLOC_ARENA_MAX) and node flags, so the bench measures what is deployed.
+const productionCommand = (): { env: Record<string, string>; flags: string[] } => {
+  const manifest = JSON.parse(readFileSync(path.join(ingestDir, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const words = manifest.scripts["start:built"]!.split(/\s+/);
+  const node = words.indexOf("node");
+  const env = Object.fromEntries(words.slice(0, node).map((word) => word.split("=") as [string, string]));
+  return { env, flags: words.slice(node + 1, words.indexOf("dist/main.mjs")) };
+};
+const PRODUCTION = productionCommand();
+const SERVER_FLAGS = (process.env.BENCH_INGEST_SERVER_FLAGS ?? PRODUCTION.flags.join(" ")).split(" ").filter(Boolean);
+execFileSync(process.execPath, [fileURLToPath(new URL("../scripts/build-service.mjs", import.meta.url))], { cwd: ingestDir, stdio: "inherit" });
+
 const autocannon = (await load<{ default: Autocannon }>("autocannon")).default;
 const { jetstreamManager } = await load<{ jetstreamManager(nats: unknown): Promise<StreamAdmin> }>("@nats-io/jetstream");
 
@@ -137,10 +154,12 @@ try {
 
   const port = 18_000 + Math.floor(Math.random() * 2_000);
   const baseUrl = `http://127.0.0.1:${port}`;
-  server = fork(fileURLToPath(new URL("../services/ingest/src/main.ts", import.meta.url)), [], {
-    execArgv: [...SERVER_FLAGS, "--import", "tsx"],
+  server = fork(builtServer, [], {
+    cwd: ingestDir,
+    execArgv: SERVER_FLAGS,
     env: {
       ...process.env,
+      ...PRODUCTION.env,
       CALLFLOW_DATABASE_URL: databaseUrl,
       CALLFLOW_NATS_URL: NATS_URL,
       CALLFLOW_NAMESPACE: namespace,
@@ -196,7 +215,7 @@ try {
   const afterLoad = await memoryOf(pid);
   const peak = Math.max(peakSampled, afterUpload.hwm);
 
-  console.log(`ingest bench: ${mib(SIZE)} MiB generated WAV through POST /v1/calls, server in a child process (tsx${SERVER_FLAGS.length ? `, ${SERVER_FLAGS.join(" ")}` : ""}), s3rver in another`);
+  console.log(`ingest bench: ${mib(SIZE)} MiB generated WAV through POST /v1/calls, built server (${path.relative(process.cwd(), builtServer)}) under ${Object.entries(PRODUCTION.env).map(([k, v]) => `${k}=${v} `).join("")}node ${SERVER_FLAGS.join(" ") || "(no flags)"} in a child process, s3rver in another`);
   console.log(`  upload → 202                  ${(SIZE / MiB / seconds).toFixed(1)} MiB/s (${seconds.toFixed(1)} s, includes ffprobe and the commit)`);
   console.log(`  call duration recorded        ${(stored.durationSeconds ?? 0).toFixed(0)} s of audio, ${stored.sizeBytes} bytes`);
   console.log(`  server RSS idle               ${mib(idle.rss)} MiB`);

@@ -7,6 +7,8 @@ import { synthesizeCall } from "./sample-call.ts";
 import { startStack, type Stack } from "./stack.ts";
 
 const env = process.env;
+// The AWS SDK's notice that its 2027 releases need Node 22 would open every local run; the README says it.
+env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 const DEFAULT_API = env.CALLFLOW_API_URL ?? "http://127.0.0.1:8080";
 const RESUME_STORE = ".callflow/uploads.json";
 

@@ -1,8 +1,10 @@
 import { createServer } from "node:http";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { ListingApi } from "./listing.ts";
 import type { S3Credentials } from "./s3-client.ts";
 
@@ -33,8 +35,13 @@ export interface EmbeddedS3 {
 /** An S3-protocol server in this process, on loopback only, for local runs and tests. */
 export const startEmbeddedS3 = async (options: EmbeddedS3Options): Promise<EmbeddedS3> => {
   // Loaded only here: s3rver and its Koa stack cost every importer of this package ~17 MiB of memory,
-  // and a service configured with a real endpoint never starts it.
-  const { default: S3rver } = await import("s3rver");
+  // and a service configured with a real endpoint never starts it. Resolved at run time from this
+  // package rather than imported by name, so that a bundler (scripts/build-service.mjs) leaves it
+  // out of a service's bundle: bundled, its ~2 MiB of source stays in every process's heap. Found
+  // from this package's own location, where pnpm links it, also when this file is bundled elsewhere.
+  const storageEntry = createRequire(import.meta.url).resolve("@callflow/storage");
+  const s3rverEntry = createRequire(storageEntry).resolve("s3rver");
+  const { default: S3rver } = (await import(pathToFileURL(s3rverEntry).href)) as { default: typeof import("s3rver") };
   const ownsDirectory = options.directory === undefined;
   const directory = options.directory ?? (await mkdtemp(join(tmpdir(), "callflow-s3-")));
   const s3rver = new S3rver({

@@ -25,7 +25,7 @@ const schema = z.object({
   /** Recordings answered with a redirect to a presigned URL instead of streamed through the API. */
   CALLFLOW_INGEST_RECORDING_REDIRECT: field.boolean().default(false),
   CALLFLOW_INGEST_UPLOAD_PART_BYTES: field.positiveInt().default(5 * 1024 * 1024),
-  CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT: field.positiveInt().default(2),
+  CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT: field.positiveInt().default(1),
   CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
   CALLFLOW_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   CALLFLOW_TWILIO_AUTH_TOKEN: field.optionalSecret(),

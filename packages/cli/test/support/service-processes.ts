@@ -23,11 +23,15 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-/** Runs `services/<name>/src/main.ts` as a process of its own, as production does. */
-export function spawnService(name: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", `services/${name}/src/main.ts`], {
+/**
+ * Runs a service as a process of its own: `services/<name>/src/main.ts` under tsx, or with `built`
+ * its bundle `dist/main.mjs` under plain node, as `start:built` runs it in production.
+ */
+export function spawnService(name: string, env: Record<string, string>, options: { built?: boolean } = {}): ServiceProcess {
+  const args = options.built ? [`services/${name}/dist/main.mjs`] : ["--import", "tsx", `services/${name}/src/main.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...(options.built ? { MALLOC_ARENA_MAX: "2" } : {}), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -54,7 +54,13 @@ export function createPostgresChunkRepo(deps: { db: Db; topology: Topology; rela
         },
         data: { status: "running", attempt: { increment: 1 }, startedAt: now, heartbeatAt: now, provider },
       });
-      return count === 1 ? chunk.attempt + 1 : null;
+      if (count !== 1) return null;
+      // The call's transcription stage runs from its first chunk's claim: its timeline says so.
+      await db.stageRun.updateMany({
+        where: { callId: chunk.callId, audioVersion: chunk.audioVersion, stage: "transcription", status: "queued" },
+        data: { status: "running", attempt: 1, startedAt: now, heartbeatAt: now },
+      });
+      return chunk.attempt + 1;
     },
 
     heartbeat: async (chunkId, attempt, now) => {
