@@ -1,11 +1,14 @@
 import type { Emit, TransactionClient } from "@callflow/messaging";
 import { lockCall } from "./lock-call.ts";
 import { enqueueCallNotification } from "./notify.ts";
+import { stageEnum } from "./stages.ts";
 
 export type CompletionOutcome =
   | { outcome: "completed" }
   /** Merge or summary is not stored yet: the other one's event will complete the call. */
   | { outcome: "waiting"; pending: string[] }
+  /** Merge or summary failed for good: the call can never complete, so it fails with that stage's error. */
+  | { outcome: "failed"; stage: "merge" | "summary" }
   /** Completed before, failed, or another audio version: nothing changed. */
   | { outcome: "not_applicable"; reason: string };
 
@@ -29,8 +32,27 @@ export async function completeCallIfDone(
 
   const stages = await tx.stageRun.findMany({
     where: { callId, audioVersion, stage: { in: ["merge", "summary"] } },
-    select: { stage: true, status: true },
+    select: { stage: true, status: true, attempt: true, errorCode: true, errorMessage: true },
   });
+  // A processing call with a failed stage (a summary re-run reopened a call whose merge had failed
+  // too) would wait here forever, with nothing left to re-drive: it fails with that stage's error.
+  const stage = (["merge", "summary"] as const).find((name) => stages.some((run) => run.stage === name && run.status === "failed"));
+  if (stage) {
+    const failed = stages.find((run) => run.stage === stage)!;
+    const errorCode = failed.errorCode ?? `${stage}_failed`;
+    const errorMessage = failed.errorMessage ?? `the ${stage} stage failed`;
+    await tx.call.update({ where: { id: callId }, data: { status: "failed", failedStage: stage, errorCode, errorMessage } });
+    await emit("callFailed", { tenantId: call.tenantId, callId, stage: stageEnum[stage], errorCode });
+    await enqueueCallNotification(tx, emit, {
+      tenantId: call.tenantId,
+      callId,
+      event: "call.failed",
+      audioVersion,
+      occurrence: `${stage}@${failed.attempt}`,
+      error: { code: errorCode, message: errorMessage },
+    });
+    return { outcome: "failed", stage };
+  }
   const pending = (["merge", "summary"] as const).filter((stage) => stages.find((run) => run.stage === stage)?.status !== "succeeded");
   if (pending.length > 0) return { outcome: "waiting", pending };
 

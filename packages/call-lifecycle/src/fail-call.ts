@@ -33,14 +33,15 @@ export async function failCallAtStage(tx: TransactionClient, emit: Emit, failure
   if (call.audioVersion !== audioVersion) return { outcome: "stale", reason: `call is at audio version ${call.audioVersion}` };
   if (call.status === "completed") return { outcome: "stale", reason: "call completed" };
 
-  const changed = await tx.$executeRaw`
+  const changed = await tx.$queryRaw<{ attempt: number }[]>`
     INSERT INTO stage_runs (id, tenant_id, call_id, stage, audio_version, status, finished_at, error_code, error_message, updated_at)
     VALUES (gen_random_uuid(), ${call.tenantId}::uuid, ${callId}::uuid, ${stage}::stage, ${audioVersion}, 'failed', ${now}, ${errorCode}, ${errorMessage}, ${now})
     ON CONFLICT (call_id, stage, audio_version) DO UPDATE
       SET status = 'failed', finished_at = EXCLUDED.finished_at, error_code = EXCLUDED.error_code,
           error_message = EXCLUDED.error_message, updated_at = EXCLUDED.updated_at
-      WHERE stage_runs.status <> 'succeeded'`;
-  if (changed === 0) return { outcome: "stale", reason: `${stage} already succeeded` };
+      WHERE stage_runs.status <> 'succeeded'
+    RETURNING attempt`;
+  if (changed.length === 0) return { outcome: "stale", reason: `${stage} already succeeded` };
   if (call.status === "failed") return { outcome: "stage_failed", callStatus: call.status };
 
   await tx.call.update({ where: { id: callId }, data: { status: "failed", failedStage: stage, errorCode, errorMessage } });
@@ -50,6 +51,8 @@ export async function failCallAtStage(tx: TransactionClient, emit: Emit, failure
     callId,
     event: "call.failed",
     audioVersion,
+    // A retry gives the stage a new attempt: failing again is news to the customer.
+    occurrence: `${stage}@${changed[0]!.attempt}`,
     error: { code: errorCode, message: errorMessage },
   });
   return { outcome: "failed" };

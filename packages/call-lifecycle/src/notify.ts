@@ -6,12 +6,20 @@ export type CallNotificationEvent = "call.completed" | "call.failed";
 /**
  * Queues the customer webhook for a call's terminal state, inside the transaction that makes the
  * state terminal (the completion stage, the aggregator, the reaper). Nothing happens for a tenant
- * without a webhook URL; the same state announced twice is notified once.
+ * without a webhook URL; the same state announced twice is notified once. `occurrence` tells apart
+ * terminal states of one audio version that are really new (failed again after a retry).
  */
 export const enqueueCallNotification = async (
   tx: TransactionClient,
   emit: Emit,
-  input: { tenantId: string; callId: string; event: CallNotificationEvent; audioVersion: number; error?: { code: string; message: string | null } | undefined },
+  input: {
+    tenantId: string;
+    callId: string;
+    event: CallNotificationEvent;
+    audioVersion: number;
+    occurrence?: string;
+    error?: { code: string; message: string | null } | undefined;
+  },
 ): Promise<string | null> => {
   const tenant = await tx.tenant.findUnique({ where: { id: input.tenantId }, select: { webhookUrl: true } });
   if (!tenant?.webhookUrl) return null;
@@ -23,7 +31,7 @@ export const enqueueCallNotification = async (
         tenantId: input.tenantId,
         callId: input.callId,
         event: input.event,
-        dedupKey: `${input.event}:${input.callId}:v${input.audioVersion}`,
+        dedupKey: `${input.event}:${input.callId}:v${input.audioVersion}${input.occurrence ? `:${input.occurrence}` : ""}`,
         url: tenant.webhookUrl,
         payload: {
           id,

@@ -89,4 +89,49 @@ describe("a call's terminal transitions", () => {
     expect(await db.call.findUniqueOrThrow({ where: { id: call.id } })).toMatchObject({ status: "processing", errorCode: null });
     expect(await outbox(db, "callFailed")).toHaveLength(0);
   });
+
+  test("a processing call whose merge failed for good fails at merge once its summary lands, instead of waiting forever", async ({ database }) => {
+    const { db } = database;
+    const call = await seedTranscribedCall(db, { webhook: true });
+    // As a summary re-run leaves it: the call failed at summary, its merge failed after (not re-announced),
+    // and the re-run reopened the call; now the new summary revision is stored.
+    await db.stageRun.update({
+      where: { callId_stage_audioVersion: { callId: call.id, stage: "merge", audioVersion: 1 } },
+      data: { status: "failed", finishedAt: new Date(), errorCode: "call_not_active", errorMessage: "the merge was left running after its call stopped processing" },
+    });
+    await succeed(db, call.id, "summary");
+
+    expect(await commitWithEvents(db, t, (tx, emit) => completeCallIfDone(tx, emit, { callId: call.id, now: new Date() }))).toEqual({ outcome: "failed", stage: "merge" });
+    expect(await db.call.findUniqueOrThrow({ where: { id: call.id } })).toMatchObject({
+      status: "failed",
+      failedStage: "merge",
+      errorCode: "call_not_active",
+      errorMessage: "the merge was left running after its call stopped processing",
+    });
+    expect(await outbox(db, "callFailed")).toEqual([expect.objectContaining({ callId: call.id, stage: Stage.MERGE, errorCode: "call_not_active" })]);
+    expect(await outbox(db, "callCompleted")).toHaveLength(0);
+    expect(await db.notification.findMany({ where: { callId: call.id } })).toEqual([expect.objectContaining({ event: "call.failed" })]);
+  });
+});
+
+describe("customer notices", () => {
+  test("a call that fails again after a retry is notified again; the same failure announced twice is not", async ({ database }) => {
+    const { db } = database;
+    const call = await seedTranscribedCall(db, { webhook: true });
+    const failSummary = () =>
+      commitWithEvents(db, t, (tx, emit) =>
+        failCallAtStage(tx, emit, { callId: call.id, audioVersion: 1, stage: "summary", errorCode: "summary_invalid_output", errorMessage: "bad", now: new Date() }),
+      );
+    await db.stageRun.update({ where: { callId_stage_audioVersion: { callId: call.id, stage: "summary", audioVersion: 1 } }, data: { status: "running", attempt: 1 } });
+    expect(await failSummary()).toEqual({ outcome: "failed" });
+    expect(await failSummary()).toEqual({ outcome: "stage_failed", callStatus: "failed" });
+    expect(await db.notification.count({ where: { callId: call.id } })).toBe(1);
+
+    // What POST /v1/calls/{id}/summary/retry does: the call processing again, the stage a new attempt.
+    await db.call.update({ where: { id: call.id }, data: { status: "processing", failedStage: null, errorCode: null, errorMessage: null } });
+    await db.stageRun.update({ where: { callId_stage_audioVersion: { callId: call.id, stage: "summary", audioVersion: 1 } }, data: { status: "running", attempt: 2 } });
+    expect(await failSummary()).toEqual({ outcome: "failed" });
+    const notices = await db.notification.findMany({ where: { callId: call.id }, orderBy: { createdAt: "asc" } });
+    expect(notices.map((notice) => notice.dedupKey)).toEqual([`call.failed:${call.id}:v1:summary@1`, `call.failed:${call.id}:v1:summary@2`]);
+  });
 });

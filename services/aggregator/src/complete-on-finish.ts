@@ -19,5 +19,6 @@ export const createCompleteOnFinish =
       deps.relay,
     );
     if (result.outcome === "completed") deps.logger.info({ callId: event.callId, tenantId: event.tenantId }, "call completed");
+    if (result.outcome === "failed") deps.logger.warn({ callId: event.callId, tenantId: event.tenantId, stage: result.stage }, "call failed: a stage it needs had failed");
     return ack();
   };

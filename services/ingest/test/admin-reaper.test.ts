@@ -47,13 +47,15 @@ describe("admin reaper endpoints", () => {
     expect(await transcript.json()).toMatchObject({ error: { code: "worker_not_processing_queue" } });
 
     const audit = await json(await ingest.api(`/v1/admin/audit?entityId=${chunk.id}`, { key: admin.key }));
-    expect(audit.items.map((e) => [e.action, e.actor])).toEqual([
-      ["chunk.fail", `admin:${admin.keyId}`],
-      ["chunk.redrive", `admin:${admin.keyId}`],
-      ["chunk.redrive", `admin:${admin.keyId}`],
-      ["chunk.redrive", `admin:${admin.keyId}`],
-      ["chunk.redrive", `admin:${admin.keyId}`],
+    // The oldest entry is the dry run's: it must say so, or the log shows four re-drives where three happened.
+    expect(audit.items.map((e) => [e.action, e.actor, e.dryRun])).toEqual([
+      ["chunk.fail", `admin:${admin.keyId}`, false],
+      ["chunk.redrive", `admin:${admin.keyId}`, false],
+      ["chunk.redrive", `admin:${admin.keyId}`, false],
+      ["chunk.redrive", `admin:${admin.keyId}`, false],
+      ["chunk.redrive", `admin:${admin.keyId}`, true],
     ]);
+    expect(audit.items.at(-1)).toMatchObject({ sweepId: (dryBody as { sweepId: string }).sweepId });
   });
 
   test("a sweep asked for while another holds the sweep lock answers 409", async ({ ingest }) => {

@@ -126,7 +126,7 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
       const outcome = classifyError(error);
       const failure = { code: outcome.code, message: outcome.message };
       if (outcome.kind === "dead" || ctx.deliveryCount >= deps.maxDeliver) {
-        await deps.stages.fail({ callId, audioVersion }, failure, now());
+        await deps.stages.fail({ callId, audioVersion }, failure, now(), stage);
         deps.logger.warn({ callId, audioVersion, ...failure }, "merge failed");
         return ack();
       }

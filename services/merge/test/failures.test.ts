@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { topology } from "@callflow/contracts";
+import { PermanentError } from "@callflow/messaging";
 import { describe, expect, test } from "@callflow/testkit";
 import { runAudioTool } from "../src/audio/tool-process.ts";
 import { objectStoreRecordings } from "../src/recordings/recording-storage.ts";
@@ -99,5 +100,24 @@ describe("chunks that cannot be merged", () => {
     expect(await merge(transcribedEvent(call), delivery(1))).toMatchObject({ kind: "retry", code: "merge_tool_unavailable" });
     expect((await db.call.findUniqueOrThrow({ where: { id: call.callId } })).status).toBe("processing");
     expect(await db.stageRun.findFirstOrThrow({ where: { callId: call.callId, stage: "merge" } })).toMatchObject({ status: "queued", errorCode: "merge_tool_unavailable" });
+  });
+
+  test("a worker whose stage was taken over before it noticed fails neither the stage nor the call when its attempt gives up", async ({ database, storage }) => {
+    const { db } = database;
+    const call = await seedTranscribedCall(db, storage, { chunks: [{ seconds: 1, extension: "wav" }] });
+    const merge = buildHandler(db, storage, t, {
+      // No heartbeat tick in between: this worker has not yet seen that it lost the stage.
+      heartbeatMs: 60_000,
+      concatenate: async () => {
+        // Its heartbeat had gone stale and another worker claimed the stage as the next attempt.
+        await db.stageRun.updateMany({ where: { callId: call.callId, stage: "merge" }, data: { attempt: { increment: 1 }, heartbeatAt: new Date() } });
+        throw new PermanentError("merge_encode_failed", "ffmpeg refused the inputs");
+      },
+    });
+
+    expect(await merge(transcribedEvent(call), delivery())).toEqual({ kind: "ack" });
+    expect(await db.stageRun.findFirstOrThrow({ where: { callId: call.callId, stage: "merge" } })).toMatchObject({ status: "running", attempt: 2, errorCode: null });
+    expect(await db.call.findUniqueOrThrow({ where: { id: call.callId } })).toMatchObject({ status: "processing", errorCode: null });
+    expect(await outboxEvents(db, t, "callFailed")).toHaveLength(0);
   });
 });

@@ -1,6 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
-import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, startReaper } from "./support.ts";
+import { commitWithEvents } from "@callflow/messaging";
+import type { ObjectStore, PendingMultipartUpload } from "@callflow/storage";
+import { reaperConfigFromEnv, sweepNow, type SweeperDeps } from "../src/index.ts";
+import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, reaperEnv, startReaper } from "./support.ts";
 
 describe("housekeeping sweeps", () => {
   test("an unpublished outbox row, a stale dial, abandoned uploads and an orphan object are each handled and audited", async ({ reaper, database, messaging, storage }) => {
@@ -136,5 +139,71 @@ describe("housekeeping sweeps", () => {
     expect(text).toMatch(/callflow_reaper_stuck_entities\{stage="dial"[^}]*\} 1/);
     expect(text).toMatch(/callflow_reaper_sweep_duration_seconds_count\{[^}]*result="ok"[^}]*\} 1/);
     expect(text).toMatch(/callflow_dead_letters_unreplayed(\{[^}]*\})? 1/);
+  });
+
+  test("orphans listed after more than a batch of referenced old objects are still found and deleted", async ({ database, messaging, storage }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const reaper = await startReaper({ database, messaging, storage }, { CALLFLOW_REAPER_BATCH: "2" });
+    try {
+      const tenant = await createTenant(db);
+      const { callId } = await createCallWithChunk(db, { tenantId: tenant.id, at: t0, chunk: { status: "queued" } });
+      // Keys list in order: three referenced ones (calls 0000…) before the orphan (call ffff…).
+      const referenced = [1, 2, 3].map((n) => `tenants/${tenant.id}/calls/00000000-0000-4000-8000-00000000000${n}/v1/chunks/00000-a.wav`);
+      const orphanKey = `tenants/${tenant.id}/calls/ffffffff-ffff-4fff-bfff-ffffffffffff/v1/chunks/00000-a.wav`;
+      for (const [n, key] of referenced.entries()) await db.chunk.create({ data: { tenantId: tenant.id, callId, index: n + 1, objectKey: key, status: "transcribed" } });
+      for (const key of [...referenced, orphanKey]) await storage.store.putStream(key, Readable.from([Buffer.from("RIFF")]));
+
+      const { actions } = await reaper.sweepNow({ now: later(t0, 25 * 60 * MINUTE) });
+      expect(actions.filter((a) => a.entityType === "object").map((a) => [a.kind, a.entityId, a.outcome])).toEqual([["object.delete", orphanKey, "applied"]]);
+      expect(await storage.store.head(orphanKey)).toBeNull();
+      for (const key of referenced) expect(await storage.store.head(key)).not.toBeNull();
+    } finally {
+      await reaper.stop();
+    }
+  });
+
+  test("a recorder call whose next chunk is still streaming in is neither finished nor has its upload aborted; a long-dead upload is aborted", async ({ reaper, database, messaging, storage }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+    const abandonedAt = later(t0, -2 * 60 * MINUTE);
+    const open = async () => {
+      const call = await db.call.create({ data: { tenantId: tenant.id, source: "recorder", status: "uploading", createdAt: abandonedAt }, select: { id: true } });
+      await db.chunk.create({ data: { tenantId: tenant.id, callId: call.id, index: 0, objectKey: `tenants/${tenant.id}/calls/${call.id}/v1/chunks/00000-a.wav`, status: "transcribed", durationSeconds: 4, sizeBytes: 100n, createdAt: abandonedAt, updatedAt: abandonedAt } });
+      return call.id;
+    };
+    const streaming = await open();
+    const dead = await open();
+    // s3rver cannot list multipart uploads; S3 and MinIO can, and this is what they would answer.
+    const pending: PendingMultipartUpload[] = [
+      { key: `tenants/${tenant.id}/calls/${streaming}/v1/chunks/00001-b.wav`, uploadId: "streaming", initiated: later(t0, -MINUTE) },
+      { key: `tenants/${tenant.id}/calls/${dead}/v1/chunks/00001-c.wav`, uploadId: "dead", initiated: later(t0, -90 * MINUTE) },
+    ];
+    const aborted: string[] = [];
+    const store: ObjectStore = {
+      ...storage.store,
+      async *listMultipartUploads(prefix = "") {
+        yield* pending.filter((upload) => upload.key.startsWith(prefix));
+      },
+      abortMultipartUpload: async (_key, uploadId) => {
+        aborted.push(uploadId);
+      },
+    };
+    const { context } = reaper;
+    const deps: SweeperDeps = {
+      db: context.db,
+      commit: (work) => commitWithEvents(context.db, context.topology, work, context.relay),
+      publishNow: (ids) => context.relay.publishNow(ids),
+      store,
+      policy: reaperConfigFromEnv(reaperEnv({ database, messaging, storage })).policy,
+    };
+
+    const { actions } = await sweepNow(deps, { now: t0 });
+    expect(actions.filter((a) => a.entityId === streaming)).toEqual([]);
+    expect(await db.call.findUniqueOrThrow({ where: { id: streaming } })).toMatchObject({ status: "uploading" });
+    expect(await db.call.findUniqueOrThrow({ where: { id: dead } })).toMatchObject({ status: "processing", expectedChunkCount: 1 });
+    expect(aborted).toEqual(["dead"]);
+    expect((await outboxEvents(db, messaging.topology, "callUploadFinished")).map((e) => e.callId)).toEqual([dead]);
   });
 });

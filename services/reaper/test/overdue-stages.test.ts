@@ -155,3 +155,60 @@ describe("overdue stage runs", () => {
     expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "failed", errorCode: "worker_not_processing_queue" });
   });
 });
+
+describe("summary re-runs of completed calls", () => {
+  test("a summary re-run whose worker died is re-driven like any other, then failed on its stage alone, leaving the completed call completed", async ({ reaper, database, messaging }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+    // POST /v1/calls/{id}/summary/retry keeps a completed call completed and queues its summary again.
+    const call = await db.call.create({ data: { tenantId: tenant.id, source: "upload", status: "completed", durationSeconds: 30 }, select: { id: true } });
+    const transcript = await db.transcript.create({ data: { tenantId: tenant.id, callId: call.id, audioVersion: 1, text: "t", segments: [] }, select: { id: true } });
+    await db.stageRun.create({ data: { tenantId: tenant.id, callId: call.id, stage: "merge", status: "succeeded", attempt: 1, finishedAt: later(t0, -10 * MINUTE) } });
+    const summary = await db.stageRun.create({
+      data: { tenantId: tenant.id, callId: call.id, stage: "summary", status: "running", attempt: 2, startedAt: later(t0, -3 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE), createdAt: later(t0, -30 * MINUTE), updatedAt: later(t0, -2 * MINUTE) },
+    });
+
+    const first = await reaper.sweepNow({ now: t0 });
+    expect(first.actions.filter((a) => a.entityId === summary.id).map((a) => `${a.kind}:${a.outcome}`)).toEqual(["stage.redrive:applied"]);
+    expect(await db.stageRun.findUniqueOrThrow({ where: { id: summary.id } })).toMatchObject({ status: "queued", attempt: 3 });
+    expect(await outboxEvents(db, messaging.topology, "callTranscribed")).toEqual([expect.objectContaining({ callId: call.id, transcriptId: transcript.id })]);
+
+    for (let step = 1; step <= 3; step += 1) {
+      const now = later(t0, step * 2 * MINUTE);
+      await db.stageRun.update({ where: { id: summary.id }, data: { status: "running", startedAt: later(now, -2 * MINUTE), heartbeatAt: later(now, -90 * SECOND) } });
+      await reaper.sweepNow({ now });
+    }
+    expect((await auditOf(db, summary.id)).map((e) => e.action)).toEqual(["stage.redrive", "stage.redrive", "stage.redrive", "stage.fail"]);
+    expect(await db.stageRun.findUniqueOrThrow({ where: { id: summary.id } })).toMatchObject({ status: "failed", errorCode: "stage_timeout" });
+    expect(await db.call.findUniqueOrThrow({ where: { id: call.id } })).toMatchObject({ status: "completed", errorCode: null });
+    expect(await outboxEvents(db, messaging.topology, "callFailed")).toEqual([]);
+  });
+});
+
+describe("calls whose finishing event was lost", () => {
+  test("a processing call with merge and summary stored is completed once its completion is overdue, and audited", async ({ reaper, database, messaging }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db, "http://127.0.0.1:9/hook");
+    const { callId } = await createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -20 * MINUTE), chunk: { status: "transcribed" } });
+    for (const stage of ["transcription", "merge", "summary"] as const) {
+      await db.stageRun.upsert({
+        where: { callId_stage_audioVersion: { callId, stage, audioVersion: 1 } },
+        create: { tenantId: tenant.id, callId, stage, status: "succeeded", attempt: 1, startedAt: later(t0, -11 * MINUTE), finishedAt: later(t0, -10 * MINUTE) },
+        update: { status: "succeeded", attempt: 1, startedAt: later(t0, -11 * MINUTE), finishedAt: later(t0, -10 * MINUTE) },
+      });
+    }
+    // Recent enough that the completion consumer may still be on its way: left alone.
+    expect((await reaper.sweepNow({ now: later(t0, -9.5 * MINUTE) })).actions.filter((a) => a.entityId === callId)).toEqual([]);
+
+    const sweep = await reaper.sweepNow({ now: t0 });
+    expect(sweep.actions.filter((a) => a.entityId === callId).map((a) => [a.kind, a.outcome])).toEqual([["call.complete", "applied"]]);
+    expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "completed", completedAt: t0 });
+    expect(await outboxEvents(db, messaging.topology, "callCompleted")).toEqual([expect.objectContaining({ callId })]);
+    expect(await db.notification.findMany({ where: { callId } })).toEqual([expect.objectContaining({ event: "call.completed" })]);
+    expect((await auditOf(db, callId)).map((e) => [e.action, e.sweepId])).toEqual([["call.complete", sweep.sweepId]]);
+
+    expect((await reaper.sweepNow({ now: later(t0, MINUTE) })).actions.filter((a) => a.entityId === callId)).toEqual([]);
+  });
+});

@@ -64,7 +64,7 @@ export const createTenant = async (db: Db, webhookUrl?: string) =>
 /** A processing call with one chunk in the given state, as ingest and the worker would leave it. */
 export const createCallWithChunk = async (
   db: Db,
-  input: { tenantId: string; at: Date; chunk: { status: "queued" | "running"; attempt?: number; startedAt?: Date | null; heartbeatAt?: Date | null; durationSeconds?: number; providerJobId?: string }; failurePolicy?: "fail" | "partial" },
+  input: { tenantId: string; at: Date; chunk: { status: "queued" | "running" | "transcribed"; attempt?: number; startedAt?: Date | null; heartbeatAt?: Date | null; durationSeconds?: number; providerJobId?: string }; failurePolicy?: "fail" | "partial" },
 ) => {
   const call = await db.call.create({
     data: {

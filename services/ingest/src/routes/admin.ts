@@ -114,7 +114,12 @@ export const adminRoutes =
           response: {
             200: z.object({
               items: z.array(
-                z.object({ id: z.string(), at: z.string(), actor: z.string(), action: z.string(), entityType: z.string(), entityId: z.string(), tenantId: z.string().nullable(), reason: z.string(), before: z.unknown(), after: z.unknown() }),
+                z.object({
+                  id: z.string(), at: z.string(), actor: z.string(), action: z.string(), entityType: z.string(), entityId: z.string(), tenantId: z.string().nullable(), reason: z.string(), before: z.unknown(), after: z.unknown(),
+                  // A dry run's entry says what would have been done: without the flag it reads as done.
+                  dryRun: z.boolean(),
+                  sweepId: z.string().nullable(),
+                }),
               ),
             }),
             ...errorResponses(401, 403),

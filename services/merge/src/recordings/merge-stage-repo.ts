@@ -1,4 +1,4 @@
-import { failCallAtStage } from "@callflow/call-lifecycle";
+import { failCallAtStage, lockCall } from "@callflow/call-lifecycle";
 import type { Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
@@ -39,8 +39,11 @@ export interface MergeStageRepo {
   release(stage: ClaimedStage, error: StageError, now: Date): Promise<void>;
   /** Recording, stage succeeded and callMerged, one transaction; null when the stage is no longer ours. */
   recordMerged(stage: ClaimedStage, recording: BuiltRecording, now: Date): Promise<{ recordingId: string } | null>;
-  /** The stage and the call fail with the error, callFailed emitted (once per call). */
-  fail(target: { callId: string; audioVersion: number }, error: StageError, now: Date): Promise<void>;
+  /**
+   * The stage and the call fail with the error, callFailed emitted (once per call). With `claimed`,
+   * only while that claim is still the stage's (a worker that lost it to a takeover fails nothing).
+   */
+  fail(target: { callId: string; audioVersion: number }, error: StageError, now: Date, claimed?: ClaimedStage): Promise<void>;
 }
 
 const MAX_ERROR_MESSAGE = 2_000;
@@ -138,12 +141,20 @@ export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?:
         relay,
       ),
 
-    fail: async (target, error, now) => {
+    fail: async (target, error, now, claimed) => {
       await commitWithEvents(
         db,
         topology,
-        (tx, emit) =>
-          failCallAtStage(tx, emit, { callId: target.callId, audioVersion: target.audioVersion, stage: "merge", errorCode: error.code, errorMessage: error.message, now }),
+        async (tx, emit) => {
+          if (claimed) {
+            // The call's lock first (as every writer of its state takes it), then the stage row's, so no takeover lands in between.
+            await lockCall(tx, target.callId);
+            const [run] = await tx.$queryRaw<{ status: string; attempt: number }[]>`
+              SELECT status::text AS status, attempt FROM stage_runs WHERE id = ${claimed.stageId}::uuid FOR UPDATE`;
+            if (run?.status !== "running" || run.attempt !== claimed.attempt) return;
+          }
+          await failCallAtStage(tx, emit, { callId: target.callId, audioVersion: target.audioVersion, stage: "merge", errorCode: error.code, errorMessage: error.message, now });
+        },
         relay,
       );
     },

@@ -55,13 +55,14 @@ const callPrefix = (c: Candidate) => `tenants/${c.tenantId}/calls/${c.id}/`;
  * Multipart uploads the recorder left open under the call's prefix are aborted where the store can
  * list them; s3rver cannot, and that is audited rather than hidden.
  */
-const abortMultipartUploads = async (run: SweepRun, c: Candidate): Promise<ReaperAction[]> => {
+const abortMultipartUploads = async (run: SweepRun, c: Candidate, idleBefore: Date): Promise<ReaperAction[]> => {
   if (!run.store) return [];
   const store = run.store;
   const base = { entityType: "call", entityId: c.id, tenantId: c.tenantId, before: null };
   const actions: ReaperAction[] = [];
   try {
     for await (const upload of store.listMultipartUploads(callPrefix(c))) {
+      if (upload.initiated > idleBefore) continue;
       const action: ReaperAction = {
         ...base,
         kind: "multipart.abort",
@@ -97,6 +98,20 @@ const abortMultipartUploads = async (run: SweepRun, c: Candidate): Promise<Reape
 };
 
 /**
+ * A chunk's body still streaming in: its row is written only once the body is stored, so the rows
+ * alone cannot tell, but its multipart upload under the call's prefix can (where the store lists them).
+ */
+const chunkStillUploading = async (run: SweepRun, c: Candidate, idleBefore: Date): Promise<boolean> => {
+  if (!run.store) return false;
+  try {
+    for await (const upload of run.store.listMultipartUploads(callPrefix(c))) if (upload.initiated > idleBefore) return true;
+  } catch {
+    // s3rver cannot list them: the rows decide, and abortMultipartUploads audits that it could not look.
+  }
+  return false;
+};
+
+/**
  * Recorder calls still `uploading` with no `/finish`, idle for the threshold: created that long
  * ago and no chunk written since (a call still receiving chunks is never touched).
  */
@@ -118,7 +133,9 @@ export const settleAbandonedUploads: Sweep<Candidate> = {
 
   async reap(run, candidates) {
     const actions: ReaperAction[] = [];
+    const idleBefore = before(run.now, run.policy.abandonedUploadMs);
     for (const c of candidates) {
+      if (await chunkStillUploading(run, c, idleBefore)) continue;
       const idleSince = c.lastChunkAt && c.lastChunkAt > c.createdAt ? c.lastChunkAt : c.createdAt;
       const chunks = await run.db.chunk.findMany({
         where: { callId: c.id, audioVersion: c.audioVersion, parentChunkId: null },
@@ -166,7 +183,7 @@ export const settleAbandonedUploads: Sweep<Candidate> = {
           }),
         );
       }
-      if (actions.at(-1)?.outcome !== "stale") actions.push(...(await abortMultipartUploads(run, c)));
+      if (actions.at(-1)?.outcome !== "stale") actions.push(...(await abortMultipartUploads(run, c, idleBefore)));
     }
     return actions;
   },

@@ -6,6 +6,7 @@ import { anySweep } from "./sweep.ts";
 import { failUnconfirmedDials } from "./unconfirmed-dials.ts";
 import { reapUnsettledTranscriptions } from "./unsettled-transcriptions.ts";
 import { settleAbandonedUploads } from "./abandoned-uploads.ts";
+import { completeSettledCalls } from "./uncompleted-calls.ts";
 
 /**
  * In this order: uploads are finished before the ledger is looked at, stage rows before the outbox
@@ -16,6 +17,7 @@ export const allSweeps = [
   anySweep(reapOverdueChunks),
   anySweep(reapUnsettledTranscriptions),
   anySweep(reapOverdueStageRuns),
+  anySweep(completeSettledCalls),
   anySweep(failUnconfirmedDials),
   anySweep(republishStaleOutbox),
   anySweep(deleteOrphanObjects),

@@ -29,21 +29,29 @@ export const deleteOrphanObjects: Sweep<Candidate> = {
   async find(run) {
     if (!run.store) return [];
     const olderThan = before(run.now, run.policy.orphanObjectMs);
-    const old: Candidate[] = [];
-    // Bounded: a sweep looks at `batch` old pipeline objects; the next sweep sees the rest.
+    const orphans: Candidate[] = [];
+    let page: Candidate[] = [];
+    // References are checked a page of old objects at a time and `batch` counts orphans, not old
+    // objects: a bucket whose first `batch` old objects are all referenced (any bucket after a day)
+    // must not hide every orphan listed after them.
+    const keepOrphans = async () => {
+      const keys = page.map((object) => object.key);
+      const referenced = await run.db.$queryRaw<{ key: string }[]>`
+        SELECT object_key AS key FROM chunks WHERE object_key = ANY(${keys}::text[])
+        UNION SELECT object_key AS key FROM merged_recordings WHERE object_key = ANY(${keys}::text[])`;
+      const used = new Set(referenced.map((row) => row.key));
+      orphans.push(...page.filter((object) => !used.has(object.key)).slice(0, run.policy.batch - orphans.length));
+      page = [];
+    };
     for await (const object of run.store.list("tenants/")) {
       const owner = parsePipelineKey(object.key);
       if (!owner || object.lastModified > olderThan) continue;
-      old.push({ key: object.key, size: object.size, lastModified: object.lastModified, ...owner });
-      if (old.length >= run.policy.batch) break;
+      page.push({ key: object.key, size: object.size, lastModified: object.lastModified, ...owner });
+      if (page.length >= run.policy.batch) await keepOrphans();
+      if (orphans.length >= run.policy.batch) break;
     }
-    if (old.length === 0) return [];
-    const keys = old.map((object) => object.key);
-    const referenced = await run.db.$queryRaw<{ key: string }[]>`
-      SELECT object_key AS key FROM chunks WHERE object_key = ANY(${keys}::text[])
-      UNION SELECT object_key AS key FROM merged_recordings WHERE object_key = ANY(${keys}::text[])`;
-    const used = new Set(referenced.map((row) => row.key));
-    return old.filter((object) => !used.has(object.key));
+    if (page.length > 0) await keepOrphans();
+    return orphans;
   },
 
   stuck: (c) => ({ stage: "storage", entityType: "object", entityId: c.key, tenantId: c.tenantId, callId: c.callId, status: "unreferenced", attempt: null, since: c.lastModified, reason: "orphan_object" }),

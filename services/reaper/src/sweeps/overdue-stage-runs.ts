@@ -1,4 +1,4 @@
-import { failCallAtStage, stageEnum } from "@callflow/call-lifecycle";
+import { failCallAtStage, lockCall, stageEnum } from "@callflow/call-lifecycle";
 import { applyInTransaction, redrivesSince, type ReaperAction } from "../actions.ts";
 import { classifyStageRow, decideOverdue, describeOverdue, type Overdue } from "../overdue.ts";
 import { before } from "../policy.ts";
@@ -43,7 +43,8 @@ export const reapOverdueStageRuns: Sweep<Candidate> = {
              s.audio_version AS "audioVersion", s.status::text AS status, s.attempt, s.created_at AS "createdAt",
              s.updated_at AS "updatedAt", s.started_at AS "startedAt", s.heartbeat_at AS "heartbeatAt",
              k.duration_seconds AS "audioSeconds",
-             (k.status = 'processing' AND k.audio_version = s.audio_version) AS "callActive",
+             -- A summary re-run (POST /v1/calls/{id}/summary/retry) leaves a completed call completed: its stage still has an owner.
+             (k.status IN ('processing', 'completed') AND k.audio_version = s.audio_version) AS "callActive",
              t.id::text AS "transcriptId", t.partial
       FROM stage_runs s
       JOIN calls k ON k.id = s.call_id
@@ -108,6 +109,8 @@ export const reapOverdueStageRuns: Sweep<Candidate> = {
       const { errorCode, errorMessage } = decision;
       actions.push(
         await applyInTransaction(run, { ...base, kind: "stage.fail", reason: `${reason}; ${errorMessage}`, after: { status: "failed", errorCode } }, async (tx, emit) => {
+          // The call's lock before the stage row's, in the order the workers take them (no deadlock).
+          await lockCall(tx, c.callId);
           const { count } = await tx.stageRun.updateMany({ where: unchanged, data: { status: "failed", errorCode, errorMessage, finishedAt: run.now, updatedAt: run.now } });
           if (count !== 1) return false;
           if (c.callActive) await failCallAtStage(tx, emit, { callId: c.callId, audioVersion: c.audioVersion, stage: c.stage, errorCode, errorMessage, now: run.now });
