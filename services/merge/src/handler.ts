@@ -102,7 +102,7 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
         tolerance: deps.tolerance,
         storage: deps.storage,
         workDir: deps.workDir,
-        objectKey: mergedRecordingKey({ tenantId: stage.tenantId, callId, audioVersion, extension: deps.format.extension }),
+        objectKey: mergedRecordingKey({ tenantId: stage.tenantId, callId, audioVersion, attempt: stage.attempt, extension: deps.format.extension }),
         planned: plan.inputs,
         policy: stage.failurePolicy,
         signal: alive.signal,

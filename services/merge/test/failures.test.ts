@@ -26,7 +26,7 @@ describe("chunks that cannot be merged", () => {
     expect(await db.mergedRecording.count()).toBe(0);
     // Retention was on, but nothing was verified: nothing is destroyed.
     for (const chunk of call.chunks) expect(await storage.store.head(chunk.objectKey), chunk.objectKey).not.toBeNull();
-    expect(await storage.store.head(`tenants/${call.tenantId}/calls/${call.callId}/v1/merged.flac`)).toBeNull();
+    expect(await storage.store.head(`tenants/${call.tenantId}/calls/${call.callId}/v1/merged-1.flac`)).toBeNull();
   });
 
   test("a corrupt chunk under the partial policy is left out of a partial recording, with its reason", async ({ database, storage }) => {
@@ -67,7 +67,7 @@ describe("chunks that cannot be merged", () => {
       },
     });
     // Left over from an earlier attempt: must not survive as if it were the recording.
-    const key = `tenants/${call.tenantId}/calls/${call.callId}/v1/merged.flac`;
+    const key = `tenants/${call.tenantId}/calls/${call.callId}/v1/merged-1.flac`;
     await storage.store.putStream(key, Readable.from([Buffer.from("stale")]));
 
     expect(await truncating(transcribedEvent(call), delivery())).toEqual({ kind: "ack" });

@@ -20,7 +20,7 @@ describe("merging a transcribed call", () => {
 
     const recording = await db.mergedRecording.findUniqueOrThrow({ where: { callId_audioVersion: { callId: call.callId, audioVersion: 1 } } });
     expect(recording).toMatchObject({
-      objectKey: `tenants/${call.tenantId}/calls/${call.callId}/v1/merged.flac`,
+      objectKey: `tenants/${call.tenantId}/calls/${call.callId}/v1/merged-1.flac`,
       codec: "flac",
       partial: false,
       skipped: [],

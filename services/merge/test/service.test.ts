@@ -36,7 +36,7 @@ describe("the merge service on JetStream", () => {
         const stage = await db.stageRun.findFirst({ where: { callId: call.callId, stage: "merge", status: "succeeded" } });
         return stage && db.mergedRecording.findFirst({ where: { callId: call.callId } });
       });
-      expect(recording).toMatchObject({ objectKey: `tenants/${call.tenantId}/calls/${call.callId}/v1/merged.ogg`, codec: "opus", partial: false });
+      expect(recording).toMatchObject({ objectKey: `tenants/${call.tenantId}/calls/${call.callId}/v1/merged-1.ogg`, codec: "opus", partial: false });
       expect(recording.durationSeconds).toBeGreaterThan(3.9);
       expect(recording.durationSeconds).toBeLessThan(4.2);
 
