@@ -1,7 +1,7 @@
 import type { Emit, TransactionClient } from "@callflow/messaging";
+import { markCallFailed } from "./fail-call.ts";
 import { lockCall } from "./lock-call.ts";
 import { enqueueCallNotification } from "./notify.ts";
-import { stageEnum } from "./stages.ts";
 
 export type CompletionOutcome =
   | { outcome: "completed" }
@@ -41,16 +41,7 @@ export async function completeCallIfDone(
     const failed = stages.find((run) => run.stage === stage)!;
     const errorCode = failed.errorCode ?? `${stage}_failed`;
     const errorMessage = failed.errorMessage ?? `the ${stage} stage failed`;
-    await tx.call.update({ where: { id: callId }, data: { status: "failed", failedStage: stage, errorCode, errorMessage } });
-    await emit("callFailed", { tenantId: call.tenantId, callId, stage: stageEnum[stage], errorCode });
-    await enqueueCallNotification(tx, emit, {
-      tenantId: call.tenantId,
-      callId,
-      event: "call.failed",
-      audioVersion,
-      occurrence: `${stage}@${failed.attempt}`,
-      error: { code: errorCode, message: errorMessage },
-    });
+    await markCallFailed(tx, emit, { tenantId: call.tenantId, callId, audioVersion, stage, attempt: failed.attempt, errorCode, errorMessage });
     return { outcome: "failed", stage };
   }
   const pending = (["merge", "summary"] as const).filter((stage) => stages.find((run) => run.stage === stage)?.status !== "succeeded");

@@ -44,16 +44,29 @@ export async function failCallAtStage(tx: TransactionClient, emit: Emit, failure
   if (changed.length === 0) return { outcome: "stale", reason: `${stage} already succeeded` };
   if (call.status === "failed") return { outcome: "stage_failed", callStatus: call.status };
 
+  // A retry gives the stage a new attempt: failing again is news to the customer.
+  await markCallFailed(tx, emit, { tenantId: call.tenantId, callId, audioVersion, stage, attempt: changed[0]!.attempt, errorCode, errorMessage });
+  return { outcome: "failed" };
+}
+
+/**
+ * The call's own part of failing: its row, `callFailed` and the customer's notice, keyed by the
+ * stage's attempt so a retry that fails again is notified again. The caller holds the call's lock.
+ */
+export async function markCallFailed(
+  tx: TransactionClient,
+  emit: Emit,
+  input: { tenantId: string; callId: string; audioVersion: number; stage: CallStage; attempt: number; errorCode: string; errorMessage: string },
+): Promise<void> {
+  const { tenantId, callId, audioVersion, stage, errorCode, errorMessage } = input;
   await tx.call.update({ where: { id: callId }, data: { status: "failed", failedStage: stage, errorCode, errorMessage } });
-  await emit("callFailed", { tenantId: call.tenantId, callId, stage: stageEnum[stage], errorCode });
+  await emit("callFailed", { tenantId, callId, stage: stageEnum[stage], errorCode });
   await enqueueCallNotification(tx, emit, {
-    tenantId: call.tenantId,
+    tenantId,
     callId,
     event: "call.failed",
     audioVersion,
-    // A retry gives the stage a new attempt: failing again is news to the customer.
-    occurrence: `${stage}@${changed[0]!.attempt}`,
+    occurrence: `${stage}@${input.attempt}`,
     error: { code: errorCode, message: errorMessage },
   });
-  return { outcome: "failed" };
 }
