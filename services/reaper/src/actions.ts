@@ -28,7 +28,22 @@ export interface SweepRun extends SweepPorts {
   /** `reaper`, or `admin:<key id>` for a sweep an operator asked for. */
   actor: string;
   beforeWrite?: BeforeWriteHook | undefined;
+  /** Wall-clock ms after which this sweep may no longer hold its lock: it stops acting then. */
+  actUntil?: number | undefined;
 }
+
+/** The sweep ran out of the time its lock is held for; the rest waits for the next sweep. */
+export class SweepTimeSpentError extends Error {
+  override readonly name = "SweepTimeSpentError";
+  constructor() {
+    super("the sweep's time (CALLFLOW_REAPER_SWEEP_TIMEOUT_MS) is spent: its lock may be another replica's now, so the rest waits for the next sweep");
+  }
+}
+
+/** Throws once the sweep may have lost its lock: past that point another replica may act on the same rows. */
+export const assertStillLocked = (run: Pick<SweepRun, "actUntil">): void => {
+  if (run.actUntil !== undefined && Date.now() >= run.actUntil) throw new SweepTimeSpentError();
+};
 
 /**
  * What the reaper did (or, in a dry run, would do). `stale`: the row changed between the read and
@@ -85,6 +100,7 @@ export const applyInTransaction = async (
   planned: PlannedAction,
   write: (tx: TransactionClient, emit: Emit) => Promise<boolean>,
 ): Promise<ReaperAction> => {
+  assertStillLocked(run);
   if (run.dryRun) {
     await writeAudit(run.db, run, planned);
     return { ...planned, outcome: "dry_run" };

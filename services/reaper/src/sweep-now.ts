@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@callflow/telemetry";
-import type { BeforeWriteHook, ReaperAction, SweepPorts, SweepRun } from "./actions.ts";
+import { assertStillLocked, SweepTimeSpentError, type BeforeWriteHook, type ReaperAction, type SweepPorts, type SweepRun } from "./actions.ts";
 import type { ReaperMetrics } from "./metrics.ts";
 import { DEFAULT_POLICY, policyWithAge, type ReaperPolicy } from "./policy.ts";
 import { allSweeps, type StuckEntity } from "./sweeps/index.ts";
@@ -56,6 +56,8 @@ export async function sweepNow(deps: SweeperDeps, options: SweepOptions = {}): P
     dryRun: options.dryRun ?? false,
     actor: options.actor ?? "reaper",
     beforeWrite: options.beforeWrite,
+    // A fifth of the lock's time is kept back, so the last action commits before the lock can go.
+    actUntil: startedAt.getTime() + Math.floor((deps.sweepTimeoutMs ?? 120_000) * 0.8),
   };
   const result: SweepResult = { sweepId: run.sweepId, dryRun: run.dryRun, skipped: false, startedAt, durationMs: 0, actions: [], errors: [] };
   const stuckByStage = new Map<string, number>();
@@ -63,6 +65,7 @@ export async function sweepNow(deps: SweeperDeps, options: SweepOptions = {}): P
   const sweepAll = async () => {
     for (const sweep of allSweeps) {
       try {
+        assertStillLocked(run);
         const candidates = await sweep.find(run);
         for (const candidate of candidates) {
           const { stage } = sweep.stuck(candidate);
@@ -72,6 +75,10 @@ export async function sweepNow(deps: SweeperDeps, options: SweepOptions = {}): P
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         result.errors.push({ sweep: sweep.name, error: message });
+        if (error instanceof SweepTimeSpentError) {
+          deps.logger?.warn({ sweep: sweep.name, sweepId: run.sweepId }, message);
+          break;
+        }
         deps.logger?.error({ err: error, sweep: sweep.name, sweepId: run.sweepId }, "reaper sweep failed; the next sweep tries again");
       }
     }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import { commitWithEvents } from "@callflow/messaging";
 import type { ObjectStore, PendingMultipartUpload } from "@callflow/storage";
+import { waitFor } from "@callflow/testkit";
 import { reaperConfigFromEnv, sweepNow, type SweeperDeps } from "../src/index.ts";
 import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, reaperEnv, startReaper } from "./support.ts";
 
@@ -205,5 +206,35 @@ describe("housekeeping sweeps", () => {
     expect(await db.call.findUniqueOrThrow({ where: { id: dead } })).toMatchObject({ status: "processing", expectedChunkCount: 1 });
     expect(aborted).toEqual(["dead"]);
     expect((await outboxEvents(db, messaging.topology, "callUploadFinished")).map((e) => e.callId)).toEqual([dead]);
+  });
+});
+
+describe("a sweep that runs out of time", () => {
+  test("stops acting before its lock can pass to another replica, and says so; the next sweep carries on", async ({ database, messaging, storage }) => {
+    const { db } = database;
+    const reaper = await startReaper({ database, messaging, storage }, { CALLFLOW_REAPER_SWEEP_TIMEOUT_MS: "4000" });
+    try {
+      const t0 = new Date();
+      const tenant = await createTenant(db);
+      const first = await createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -10 * MINUTE), chunk: { status: "queued" } });
+      const second = await createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -9 * MINUTE), chunk: { status: "queued" } });
+      const started = Date.now();
+      // The first action is slow enough to spend the sweep's time (80% of the 4 s its lock is held).
+      const beforeWrite = async ({ entityId }: { entityId: string }) => {
+        if (entityId === first.chunk.id) await waitFor("the sweep's time to pass", () => Date.now() - started >= 3_300, { timeoutMs: 5_000, intervalMs: 20 });
+      };
+      const sweep = await reaper.sweepNow({ now: t0, beforeWrite });
+      expect(sweep.actions.map((a) => [a.entityId, a.kind])).toEqual([]);
+      expect(sweep.errors).toEqual([expect.objectContaining({ error: expect.stringContaining("CALLFLOW_REAPER_SWEEP_TIMEOUT_MS") })]);
+      // The action under way when the time ran out committed, audited; the one after it did not start.
+      expect(await db.chunk.findUniqueOrThrow({ where: { id: first.chunk.id } })).toMatchObject({ status: "queued", attempt: 1 });
+      expect(await db.chunk.findUniqueOrThrow({ where: { id: second.chunk.id } })).toMatchObject({ status: "queued", attempt: 0 });
+      expect((await auditOf(db, first.chunk.id)).map((e) => e.action)).toEqual(["chunk.redrive"]);
+
+      const next = await reaper.sweepNow({ now: t0 });
+      expect(next.actions.filter((a) => a.entityId === second.chunk.id).map((a) => a.kind)).toEqual(["chunk.redrive"]);
+    } finally {
+      await reaper.stop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { failCallAtStage, lockCall } from "@callflow/call-lifecycle";
 import { OperationNotSupportedError } from "@callflow/storage";
-import { applyInTransaction, errorText, writeAudit, type ReaperAction, type SweepRun } from "../actions.ts";
+import { applyInTransaction, assertStillLocked, errorText, writeAudit, type ReaperAction, type SweepRun } from "../actions.ts";
 import { before, type AbandonedUploadPolicy } from "../policy.ts";
 import type { Sweep } from "./sweep.ts";
 
@@ -135,6 +135,7 @@ export const settleAbandonedUploads: Sweep<Candidate> = {
     const actions: ReaperAction[] = [];
     const idleBefore = before(run.now, run.policy.abandonedUploadMs);
     for (const c of candidates) {
+      assertStillLocked(run);
       if (await chunkStillUploading(run, c, idleBefore)) continue;
       const idleSince = c.lastChunkAt && c.lastChunkAt > c.createdAt ? c.lastChunkAt : c.createdAt;
       const chunks = await run.db.chunk.findMany({

@@ -1,4 +1,4 @@
-import { errorText, writeAudit, type ReaperAction } from "../actions.ts";
+import { assertStillLocked, errorText, writeAudit, type ReaperAction } from "../actions.ts";
 import { before } from "../policy.ts";
 import type { Sweep } from "./sweep.ts";
 
@@ -59,6 +59,7 @@ export const deleteOrphanObjects: Sweep<Candidate> = {
   async reap(run, candidates) {
     const actions: ReaperAction[] = [];
     for (const c of candidates) {
+      assertStillLocked(run);
       const action: ReaperAction = {
         kind: "object.delete",
         entityType: "object",

@@ -1,4 +1,4 @@
-import { writeAudit, type ReaperAction } from "../actions.ts";
+import { assertStillLocked, writeAudit, type ReaperAction } from "../actions.ts";
 import { before } from "../policy.ts";
 import type { Sweep } from "./sweep.ts";
 
@@ -30,6 +30,7 @@ export const republishStaleOutbox: Sweep<Candidate> = {
     if (candidates.length === 0) return [];
     const reasonOf = (c: Candidate) => `unpublished since ${c.createdAt.toISOString()} after ${c.attempts} failed publishes${c.lastError ? ` (last: ${c.lastError})` : ""}`;
     const ids = candidates.map((c) => c.id);
+    assertStillLocked(run);
     if (!run.dryRun) await run.publishNow(ids);
     // publishNow marks only what it published; the rows say which those are.
     const after = run.dryRun
