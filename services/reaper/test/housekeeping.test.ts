@@ -238,3 +238,23 @@ describe("a sweep that runs out of time", () => {
     }
   });
 });
+
+describe("outbox rows that can never be published", () => {
+  test("do not keep newer stale rows from being republished", async ({ database, messaging, storage }) => {
+    const { db } = database;
+    const reaper = await startReaper({ database, messaging, storage }, { CALLFLOW_REAPER_BATCH: "2" });
+    try {
+      const t0 = new Date();
+      // No stream takes this subject: every publish of these fails.
+      for (let i = 0; i < 3; i += 1) {
+        await db.outboxEvent.create({ data: { subject: `${messaging.namespace}.nowhere.${i}`, payload: new Uint8Array([1]), createdAt: later(t0, -30 * MINUTE), attempts: 5, lastError: "no stream" } });
+      }
+      const stale = await rawOutboxRow(db, messaging.topology, later(t0, -2 * MINUTE));
+      const sweep = await reaper.sweepNow({ now: t0 });
+      expect(sweep.actions.find((a) => a.entityId === stale.id)).toMatchObject({ kind: "outbox.republish", outcome: "applied" });
+      expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: stale.id } })).publishedAt).not.toBeNull();
+    } finally {
+      await reaper.stop();
+    }
+  });
+});

@@ -22,7 +22,8 @@ export const republishStaleOutbox: Sweep<Candidate> = {
     run.db.$queryRaw<Candidate[]>`
       SELECT id::text AS id, subject, created_at AS "createdAt", attempts, last_error AS "lastError"
       FROM outbox WHERE published_at IS NULL AND created_at <= ${before(run.now, run.policy.outboxStaleMs)}
-      ORDER BY created_at LIMIT ${run.policy.batch}`,
+      -- The rows that failed least go first: a few that can never publish cannot starve the rest.
+      ORDER BY attempts, created_at LIMIT ${run.policy.batch}`,
 
   stuck: (c) => ({ stage: "outbox", entityType: "outbox", entityId: c.id, tenantId: null, callId: null, status: "unpublished", attempt: c.attempts, since: c.createdAt, reason: c.lastError ?? "unpublished" }),
 
