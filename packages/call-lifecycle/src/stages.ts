@@ -9,6 +9,3 @@ export const stageEnum: Readonly<Record<CallStage, Stage>> = {
   summary: Stage.SUMMARY,
   completion: Stage.COMPLETION,
 };
-
-export const stageName = (stage: Stage): CallStage | undefined =>
-  (Object.entries(stageEnum) as [CallStage, Stage][]).find(([, value]) => value === stage)?.[0];

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createApiClient } from "./api-client.ts";
-import { processCall } from "./process-call.ts";
+import { collectReport, processCall } from "./process-call.ts";
 import { createProgressView } from "./progress-view.ts";
 import { renderReport } from "./render-report.ts";
 import { synthesizeCall } from "./sample-call.ts";
@@ -121,7 +121,6 @@ program
   .option("--api <url>", "the Callflow API", DEFAULT_API)
   .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
   .action(async (id: string, options: { api: string; key?: string }) => {
-    const { collectReport } = await import("./process-call.ts");
     const report = await collectReport(createApiClient(options.api, requireKey(options.key)), id);
     say(renderReport(report));
   });

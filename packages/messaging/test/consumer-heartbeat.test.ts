@@ -4,7 +4,7 @@ import { ack } from "../src/outcome.ts";
 import { consumeChunks, consumerInfo, publishChunks } from "./fixtures/consumer-support.ts";
 
 const ACK_WAIT_MS = 1_000;
-/** Works for three ack_waits and a bit, unless shutdown aborts it. */
+/** Works for three ack_waits and a bit, unless shutdown aborts it: the long run is the behaviour under test. */
 const slowHandler = (deliveries: number[], finished: number[]) => async (_event: unknown, ctx: { deliveryCount: number; signal: AbortSignal }) => {
   deliveries.push(ctx.deliveryCount);
   await new Promise((resolve) => {

@@ -177,6 +177,7 @@ test("no more handlers run at once than the concurrency allows", async ({ messag
     async () => {
       running += 1;
       peak = Math.max(peak, running);
+      // Work that lasts long enough for handlers to overlap: how many overlap is what is measured.
       await new Promise((resolve) => setTimeout(resolve, 20));
       running -= 1;
       done += 1;

@@ -40,6 +40,7 @@ test("a nats-server restart in the middle of a stream loses nothing and applies 
     nats,
     t,
     async (event, ctx) => {
+      // A handler's work takes a while, so the restart below lands with messages in flight (the case under test).
       await new Promise((resolve) => setTimeout(resolve, 15));
       await db.$executeRaw`INSERT INTO test_attempts (key, delivery, pid) VALUES (${event.chunkId}, ${ctx.deliveryCount}, ${process.pid})`;
       // The effect is keyed by message: a redelivery after a lost ack finds it applied.

@@ -1,13 +1,13 @@
 import { connect } from "@nats-io/transport-node";
 import { topology } from "@callflow/contracts";
 import { createMetrics } from "@callflow/telemetry";
-import { expect, test, uniqueSuffix, waitFor } from "@callflow/testkit";
+import { expect, startOwnNatsServer, test, uniqueSuffix, waitFor } from "@callflow/testkit";
 import { commitWithEvents, createOutboxRelay } from "../src/outbox.ts";
-import { createTestPublisher, declareTestStreams, jetStreamOf, startPrivateNats, streamMessageCount, testLogger } from "./fixtures/outbox-support.ts";
+import { createTestPublisher, declareTestStreams, jetStreamOf, streamMessageCount, testLogger } from "./fixtures/outbox-support.ts";
 
 test("events committed while NATS is unreachable stay unpublished with their error, then the sweeper publishes each once", async ({ database }) => {
   const { db } = database;
-  const server = await startPrivateNats();
+  const server = await startOwnNatsServer();
   const nats = await connect({ servers: server.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
   try {
     const t = topology(`t_${uniqueSuffix()}`);
@@ -26,7 +26,7 @@ test("events committed while NATS is unreachable stay unpublished with their err
     });
     relay.start();
     try {
-      await server.stop();
+      await server.kill();
       const ids = await Promise.all(
         [1, 2, 3].map((n) =>
           commitWithEvents(db, t, (_tx, emit) => emit("dialRequested", { tenantId: "t", dialId: `dial-${n}`, attempt: 1 }), relay),

@@ -6,3 +6,4 @@ export { createTestBucket, embeddedS3ForWorker, type TestBucket } from "./storag
 export { waitFor } from "./wait.ts";
 export * from "./providers/index.ts";
 export { normalizeWords, wordErrorRate } from "./wer.ts";
+export { freePort, startOwnNatsServer, type OwnNatsServer } from "./own-nats.ts";

@@ -1,14 +1,13 @@
 import { connect } from "@nats-io/transport-node";
 import { topology } from "@callflow/contracts";
-import { test, uniqueSuffix, waitFor } from "@callflow/testkit";
+import { startOwnNatsServer, test, uniqueSuffix, waitFor } from "@callflow/testkit";
 import { makeAudio } from "./support/audio.ts";
 import { startIngestUnderTest } from "./support/ingest-fixture.ts";
-import { startPrivateNats } from "./support/private-nats.ts";
 import { describe, expect } from "vitest";
 
 describe("NATS outage", () => {
   test("an upload is accepted with NATS stopped and its chunk event is published once NATS is back", async ({ database, storage }) => {
-    const nats = await startPrivateNats();
+    const nats = await startOwnNatsServer();
     const namespace = `t_${uniqueSuffix()}`;
     const topo = topology(namespace);
     const client = await connect({ servers: nats.url, reconnect: true, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
@@ -16,7 +15,7 @@ describe("NATS outage", () => {
     try {
       ingest = await startIngestUnderTest({ database, storage, messaging: { namespace, topology: topo, nats: client, url: nats.url } });
 
-      await nats.stop();
+      await nats.kill();
       const started = Date.now();
       const response = await ingest.api("/v1/calls", { method: "POST", body: await makeAudio("wav") });
       expect(response.status).toBe(202);
@@ -35,7 +34,7 @@ describe("NATS outage", () => {
     } finally {
       await ingest?.stop();
       await client.close();
-      await nats.dispose();
+      await nats.destroy();
     }
   });
 });

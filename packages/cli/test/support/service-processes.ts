@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { waitFor } from "@callflow/testkit";
+
+export { freePort } from "@callflow/testkit";
 
 const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -11,17 +12,6 @@ export interface ServiceProcess {
   /** The process's output so far, for a failing test's message. */
   output(): string;
 }
-
-/** A free TCP port on loopback (the API's, which the test must know before the process starts). */
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 /**
  * Runs a service as a process of its own: `services/<name>/src/main.ts` under tsx, or with `built`
