@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { reaperConfigFromEnv, type ReaperPolicy } from "@callflow/reaper";
+import { reaperPolicyFromEnv, type ReaperPolicy } from "@callflow/reaper";
 import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 
@@ -100,6 +100,6 @@ export const ingestConfigFromEnv = (env: Env = process.env): IngestConfig => {
     notifyMaxAttempts: e.CALLFLOW_NOTIFY_MAX_ATTEMPTS,
     notifyRetryBaseMs: e.CALLFLOW_NOTIFY_RETRY_BASE_MS,
     storage: storageConfigFromEnv(env),
-    reaperPolicy: reaperConfigFromEnv(env).policy,
+    reaperPolicy: reaperPolicyFromEnv(env),
   });
 };

@@ -24,14 +24,8 @@ const stageFields = (stage: ReapedStage) => {
   } as Record<string, z.ZodType<number>>;
 };
 
-/** Every variable the reaper reads; the README's configuration table lists them. */
-const schema = z.object({
-  ...serviceFields({ databasePoolSize: 5 }),
-  CALLFLOW_REAPER_OPS_PORT: field.port().default(9106),
-  CALLFLOW_REAPER_INTERVAL_MS: field.milliseconds().default(30_000),
-  CALLFLOW_REAPER_DRY_RUN: field.boolean().default(false),
-  /** A sweep holds its lock at most this long; a slower one is abandoned and the next takes over. */
-  CALLFLOW_REAPER_SWEEP_TIMEOUT_MS: field.milliseconds().default(120_000),
+/** The deadlines and limits of the sweeps: the reaper's, and the admin API's stuck view and sweeps. */
+const policyFields = {
   CALLFLOW_REAPER_MAX_REDRIVES: field.positiveInt().default(d.maxRedrives),
   CALLFLOW_REAPER_REDRIVE_WINDOW_MS: field.milliseconds().default(d.redriveWindowMs),
   ...stageFields("transcription"),
@@ -44,7 +38,47 @@ const schema = z.object({
   CALLFLOW_REAPER_ABANDONED_UPLOAD_POLICY: field.oneOf(["finish", "fail"]).default(d.abandonedUploadPolicy),
   CALLFLOW_REAPER_ORPHAN_OBJECT_MS: field.milliseconds().default(d.orphanObjectMs),
   CALLFLOW_REAPER_BATCH: field.positiveInt().default(d.batch),
+};
+const policySchema = z.object(policyFields);
+
+/** Every variable the reaper reads; the README's configuration table lists them. */
+const schema = z.object({
+  ...serviceFields({ databasePoolSize: 5 }),
+  CALLFLOW_REAPER_OPS_PORT: field.port().default(9106),
+  CALLFLOW_REAPER_INTERVAL_MS: field.milliseconds().default(30_000),
+  CALLFLOW_REAPER_DRY_RUN: field.boolean().default(false),
+  /** A sweep holds its lock at most this long; a slower one is abandoned and the next takes over. */
+  CALLFLOW_REAPER_SWEEP_TIMEOUT_MS: field.milliseconds().default(120_000),
+  ...policyFields,
 });
+
+const policyOf = (parsed: z.infer<typeof policySchema>): ReaperPolicy => {
+  const e = parsed as z.infer<typeof policySchema> & Record<string, number>;
+  const stage = (name: ReapedStage): StageDeadlines => {
+    const prefix = `CALLFLOW_REAPER_${name.toUpperCase()}`;
+    return Object.freeze({
+      queuedMs: e[`${prefix}_QUEUED_MS`]!,
+      heartbeatMs: e[`${prefix}_HEARTBEAT_MS`]!,
+      maxRunMs: e[`${prefix}_MAX_RUN_MS`]!,
+      maxRunPerAudioSecondMs: e[`${prefix}_MAX_RUN_PER_AUDIO_SECOND_MS`]!,
+    });
+  };
+  return Object.freeze({
+    stages: Object.freeze({ transcription: stage("transcription"), merge: stage("merge"), summary: stage("summary") }),
+    maxRedrives: e.CALLFLOW_REAPER_MAX_REDRIVES,
+    redriveWindowMs: e.CALLFLOW_REAPER_REDRIVE_WINDOW_MS,
+    unsettledMs: e.CALLFLOW_REAPER_UNSETTLED_MS,
+    outboxStaleMs: e.CALLFLOW_REAPER_OUTBOX_STALE_MS,
+    dialUnconfirmedMs: e.CALLFLOW_REAPER_DIAL_UNCONFIRMED_MS,
+    abandonedUploadMs: e.CALLFLOW_REAPER_ABANDONED_UPLOAD_MS,
+    abandonedUploadPolicy: e.CALLFLOW_REAPER_ABANDONED_UPLOAD_POLICY,
+    orphanObjectMs: e.CALLFLOW_REAPER_ORPHAN_OBJECT_MS,
+    batch: e.CALLFLOW_REAPER_BATCH,
+  });
+};
+
+/** Only the CALLFLOW_REAPER_* deadlines and limits, for a process that sweeps on demand (ingest's admin API). */
+export const reaperPolicyFromEnv = (env: Env = process.env): ReaperPolicy => policyOf(parseConfig(policySchema, env));
 
 export interface ReaperConfig extends ServiceConnection {
   /** 0 picks a free port (tests). */
@@ -58,34 +92,14 @@ export interface ReaperConfig extends ServiceConnection {
 
 /** Parsed once at start; throws a ConfigError naming every bad variable. */
 export const reaperConfigFromEnv = (env: Env = process.env): ReaperConfig => {
-  const e = parseConfig(schema, env) as z.infer<typeof schema> & Record<string, number>;
-  const stage = (name: ReapedStage): StageDeadlines => {
-    const prefix = `CALLFLOW_REAPER_${name.toUpperCase()}`;
-    return Object.freeze({
-      queuedMs: e[`${prefix}_QUEUED_MS`]!,
-      heartbeatMs: e[`${prefix}_HEARTBEAT_MS`]!,
-      maxRunMs: e[`${prefix}_MAX_RUN_MS`]!,
-      maxRunPerAudioSecondMs: e[`${prefix}_MAX_RUN_PER_AUDIO_SECOND_MS`]!,
-    });
-  };
+  const e = parseConfig(schema, env);
   return Object.freeze({
     ...serviceConnection(e),
     opsPort: e.CALLFLOW_REAPER_OPS_PORT,
     intervalMs: e.CALLFLOW_REAPER_INTERVAL_MS,
     dryRun: e.CALLFLOW_REAPER_DRY_RUN,
     sweepTimeoutMs: e.CALLFLOW_REAPER_SWEEP_TIMEOUT_MS,
-    policy: Object.freeze({
-      stages: Object.freeze({ transcription: stage("transcription"), merge: stage("merge"), summary: stage("summary") }),
-      maxRedrives: e.CALLFLOW_REAPER_MAX_REDRIVES,
-      redriveWindowMs: e.CALLFLOW_REAPER_REDRIVE_WINDOW_MS,
-      unsettledMs: e.CALLFLOW_REAPER_UNSETTLED_MS,
-      outboxStaleMs: e.CALLFLOW_REAPER_OUTBOX_STALE_MS,
-      dialUnconfirmedMs: e.CALLFLOW_REAPER_DIAL_UNCONFIRMED_MS,
-      abandonedUploadMs: e.CALLFLOW_REAPER_ABANDONED_UPLOAD_MS,
-      abandonedUploadPolicy: e.CALLFLOW_REAPER_ABANDONED_UPLOAD_POLICY,
-      orphanObjectMs: e.CALLFLOW_REAPER_ORPHAN_OBJECT_MS,
-      batch: e.CALLFLOW_REAPER_BATCH,
-    }),
+    policy: policyOf(e),
     storage: storageConfigFromEnv(env),
   });
 };

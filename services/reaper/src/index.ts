@@ -4,7 +4,7 @@ import type { ReaperConfig } from "./config.ts";
 import { reaperMetrics } from "./metrics.ts";
 import { sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
 
-export { reaperConfigFromEnv, type ReaperConfig } from "./config.ts";
+export { reaperConfigFromEnv, reaperPolicyFromEnv, type ReaperConfig } from "./config.ts";
 export { DEFAULT_POLICY, policyWithAge, type ReaperPolicy, type StageDeadlines, type ReapedStage } from "./policy.ts";
 export { sweepNow, findStuck, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
 export { reaperMetrics, type ReaperMetrics } from "./metrics.ts";
