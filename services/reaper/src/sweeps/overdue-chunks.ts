@@ -3,7 +3,7 @@ import { Stage } from "@callflow/contracts";
 import { applyInTransaction, redrivesSince, type ReaperAction, type SweepRun } from "../actions.ts";
 import { classifyStageRow, decideOverdue, describeOverdue, type Overdue } from "../overdue.ts";
 import { before, maxRunMs } from "../policy.ts";
-import type { Sweep } from "./sweep.ts";
+import { overdueStuck, type Sweep } from "./sweep.ts";
 
 interface ChunkRow {
   id: string;
@@ -68,17 +68,7 @@ export const reapOverdueChunks: Sweep<Candidate> = {
     });
   },
 
-  stuck: (c) => ({
-    stage: "transcription",
-    entityType: "chunk",
-    entityId: c.id,
-    tenantId: c.tenantId,
-    callId: c.callId,
-    status: c.status,
-    attempt: c.attempt,
-    since: c.overdue.since,
-    reason: c.overdue.reason,
-  }),
+  stuck: (c) => overdueStuck("transcription", "chunk", c),
 
   async reap(run, candidates) {
     const redrives = await redrivesSince(run.db, {

@@ -2,7 +2,7 @@ import { failCallAtStage, lockCall, stageEnum } from "@callflow/call-lifecycle";
 import { applyInTransaction, redrivesSince, type ReaperAction } from "../actions.ts";
 import { classifyStageRow, decideOverdue, describeOverdue, type Overdue } from "../overdue.ts";
 import { before } from "../policy.ts";
-import type { Sweep } from "./sweep.ts";
+import { overdueStuck, type Sweep } from "./sweep.ts";
 
 interface StageRunRow {
   id: string;
@@ -63,17 +63,7 @@ export const reapOverdueStageRuns: Sweep<Candidate> = {
     });
   },
 
-  stuck: (c) => ({
-    stage: c.stage,
-    entityType: "stage_run",
-    entityId: c.id,
-    tenantId: c.tenantId,
-    callId: c.callId,
-    status: c.status,
-    attempt: c.attempt,
-    since: c.overdue.since,
-    reason: c.overdue.reason,
-  }),
+  stuck: (c) => overdueStuck(c.stage, "stage_run", c),
 
   async reap(run, candidates) {
     const redrives = await redrivesSince(run.db, {

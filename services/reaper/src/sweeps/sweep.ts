@@ -28,3 +28,20 @@ export interface Sweep<C> {
 /** Erases a sweep's candidate type so sweeps of different kinds fit in one list. */
 export type AnySweep = Sweep<never> & { find(run: SweepRun): Promise<unknown[]>; stuck(candidate: unknown): StuckEntity; reap(run: SweepRun, candidates: unknown[]): Promise<ReaperAction[]> };
 export const anySweep = <C>(sweep: Sweep<C>): AnySweep => sweep as unknown as AnySweep;
+
+/** The stuck view of an overdue stage row (a chunk or a stage run): what the sweep read, and why it is late. */
+export const overdueStuck = (
+  stage: string,
+  entityType: string,
+  c: { id: string; tenantId: string; callId: string; status: string; attempt: number; overdue: { since: Date; reason: string } },
+): StuckEntity => ({
+  stage,
+  entityType,
+  entityId: c.id,
+  tenantId: c.tenantId,
+  callId: c.callId,
+  status: c.status,
+  attempt: c.attempt,
+  since: c.overdue.since,
+  reason: c.overdue.reason,
+});
