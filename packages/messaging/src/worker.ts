@@ -87,6 +87,8 @@ export interface StartWorkerOptions {
   databasePoolSize?: number;
   /** Start the outbox relay's sweeper here; default true (several processes may run it). */
   outboxSweeper?: boolean;
+  /** Releases what the service opened before the worker (storage, a pool): after the worker stops, or if it fails to start. */
+  release?: () => Promise<unknown>;
 }
 
 export interface Worker {
@@ -195,7 +197,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
   const t = topologyFor(options.namespace);
   const graceMs = options.graceMs ?? 25_000;
 
-  const cleanups: (() => Promise<unknown>)[] = [() => telemetry.shutdown()];
+  // Unwound in reverse: the service's own resources go last, after everything that might use them.
+  const cleanups: (() => Promise<unknown>)[] = [...(options.release ? [options.release] : []), () => telemetry.shutdown()];
   const unwind = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "cleanup failed"));
   };

@@ -50,6 +50,7 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
 
   const worker = await startWorker({
     ...workerBasics("aggregator", config, options),
+    release: () => lookPool.end(),
     consumers: (workerContext) => {
       context = workerContext;
       db = workerContext.db;
@@ -83,17 +84,11 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
         data: { errorCode: "ledger_event_dead_lettered", errorMessage: `${failure.errorCode}: ${failure.errorMessage}`.slice(0, 2_000) },
       });
     },
-  }).catch(async (error: unknown) => {
-    await lookPool.end();
-    throw error;
   });
 
   return {
     opsUrl: worker.opsUrl,
     context: worker.context,
-    stop: async () => {
-      await worker.stop();
-      await lookPool.end();
-    },
+    stop: worker.stop,
   };
 }

@@ -20,6 +20,7 @@ export async function start(config: MergeConfig, options: StartOptions = {}): Pr
 
   const worker = await startWorker({
     ...workerBasics("merge", config, options),
+    release: () => storage.close(),
     // An ffmpeg run may be in flight at shutdown; it gets a while, then its stage is released or goes stale.
     graceMs: Math.min(config.ackWaitMs, 25_000),
     consumers: (workerContext) => {
@@ -54,17 +55,11 @@ export async function start(config: MergeConfig, options: StartOptions = {}): Pr
       const { callId, audioVersion } = failure.payload as { callId: string; audioVersion: number };
       await stages.fail({ callId, audioVersion }, { code: failure.errorCode, message: `merge gave up (${failure.reason}): ${failure.errorMessage}` }, new Date());
     },
-  }).catch(async (error: unknown) => {
-    await storage.close();
-    throw error;
   });
 
   return {
     opsUrl: worker.opsUrl,
     context: worker.context,
-    stop: async () => {
-      await worker.stop();
-      await storage.close();
-    },
+    stop: worker.stop,
   };
 }

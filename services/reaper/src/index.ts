@@ -34,10 +34,8 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
     // Signals stop the sweep timer first (below), then the worker.
     ...workerBasics("reaper", config, { ...options, handleSignals: false }),
     outboxSweeper: options.outboxSweeper ?? true,
+    release: () => storage.close(),
     consumers: [],
-  }).catch(async (error: unknown) => {
-    await storage.close();
-    throw error;
   });
   const { context } = worker;
   const deps: SweeperDeps = {
@@ -76,7 +74,6 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
       clearTimeout(timer);
       await current?.catch(() => undefined);
       await worker.stop();
-      await storage.close();
     })();
     return stopping;
   };

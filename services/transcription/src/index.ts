@@ -40,6 +40,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
 
   const worker = await startWorker({
     ...workerBasics("transcription", config, options),
+    release: () => storage.close(),
     // A handler may hold a message while a provider works; shutdown waits for it, within reason.
     graceMs: Math.min(config.ackWaitMs, 25_000),
     consumers: (context) => {
@@ -86,9 +87,6 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
       if (!chunk) return;
       await chunks.fail(chunk, "any", { code: failure.errorCode, message: `${failure.reason}: ${failure.errorMessage}` }, new Date());
     },
-  }).catch(async (error: unknown) => {
-    await storage.close();
-    throw error;
   });
 
   return {
@@ -98,9 +96,6 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
       if (!completeFromWebhook || !db) throw new Error("AssemblyAI is not configured for any tenant");
       return completeFromWebhook(jobId);
     },
-    stop: async () => {
-      await worker.stop();
-      await storage.close();
-    },
+    stop: worker.stop,
   };
 }
