@@ -1,4 +1,4 @@
-import { SpanStatusCode, context, trace, type Span, type Tracer } from "@opentelemetry/api";
+import { SpanStatusCode, context, type Span, type Tracer } from "@opentelemetry/api";
 import {
   JetStreamApiCodes,
   JetStreamApiError,
@@ -11,7 +11,7 @@ import {
 } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decodeEvent, type ConsumerKey, type EventKey, type EventOf, type Topology, type consumers, type events } from "@callflow/contracts";
-import { extractTraceContext, startConsumerSpan, type CallflowMetrics, type Logger, type NatsHeaders } from "@callflow/telemetry";
+import { contextWithSpan, extractTraceContext, indexHeaders, startConsumerSpan, type CallflowMetrics, type HeaderIndex, type Logger } from "@callflow/telemetry";
 import type { DeadLetterReason, DeadLetterSink } from "./envelope.ts";
 import { RetryableError, classifyError, describeError, type Outcome } from "./outcome.ts";
 import { declareTopology, validateDeclaration, type ConsumerDeclaration, type TopologyOptions } from "./topology.ts";
@@ -197,7 +197,7 @@ class MessageDelivery<K extends EventKey> implements Delivery<K> {
   }
 }
 
-const EMPTY_HEADERS: NatsHeaders = { get: () => "", set: () => undefined, keys: () => [] };
+const NO_HEADERS: HeaderIndex = new Map();
 
 const headersOf = (msg: JsMsg): Record<string, string[]> => {
   const result: Record<string, string[]> = {};
@@ -401,17 +401,18 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
     counted?.deliveries.inc();
     if (deliveryCount > 1) counted?.redeliveries.inc();
 
-    const parent = extractTraceContext(msg.headers ?? EMPTY_HEADERS);
-    const messageId = msg.headers?.get("Nats-Msg-Id") || undefined;
+    const headers = msg.headers ? indexHeaders(msg.headers) : NO_HEADERS;
+    const parent = extractTraceContext(headers);
+    const messageId = headers.get("nats-msg-id") || undefined;
     const span = startConsumerSpan(tracer, {
       subject: msg.subject,
       consumerGroup: durable,
       deliveryCount,
       parent,
-      ...(messageId ? { messageId } : {}),
-      attributes: { "messaging.nats.stream_sequence": streamSequence },
+      messageId,
+      streamSequence,
     });
-    void context.with(trace.setSpan(parent, span), processInSpan, undefined, entry, span, messageId);
+    void context.with(contextWithSpan(parent, span), processInSpan, undefined, entry, span, messageId);
   };
 
   /** Called once per dispatched message, however it ended; wakes stop() when the last one is done. */

@@ -1,7 +1,14 @@
-import { SpanStatusCode, context, trace, type Tracer } from "@opentelemetry/api";
+import { SpanStatusCode, context, type Tracer } from "@opentelemetry/api";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/nats-core";
-import { extractTraceContext, injectTraceContext, startProducerSpan } from "@callflow/telemetry";
+import {
+  MESSAGING_NATS_STREAM_SEQUENCE,
+  contextWithSpan,
+  extractTraceContext,
+  injectTraceContext,
+  natsHeaderAppender,
+  startProducerSpan,
+} from "@callflow/telemetry";
 import type { Publisher } from "./outbox.ts";
 
 export interface PublishOptions {
@@ -54,11 +61,12 @@ export function createPublisher(options: PublisherOptions): Publisher & {
         ? extractTraceContext({ get: (key) => headers[key] ?? "", set: () => undefined, keys: () => Object.keys(headers) }, context.active())
         : context.active();
       const span = startProducerSpan(tracer, { subject, messageId: msgId, parent });
+      // Fresh headers without trace keys (toMsgHdrs leaves them out): appending is enough.
       const msgHeaders = headers === undefined ? natsHeaders() : toMsgHdrs(headers);
-      injectTraceContext(msgHeaders, trace.setSpan(parent, span));
+      injectTraceContext(msgHeaders, contextWithSpan(parent, span), natsHeaderAppender);
       try {
         const ack = await js.publish(subject, payload, { msgID: msgId, headers: msgHeaders, timeout });
-        span.setAttribute("messaging.nats.stream_sequence", ack.seq);
+        span.setAttribute(MESSAGING_NATS_STREAM_SEQUENCE, ack.seq);
         if (ack.duplicate) span.setAttribute("messaging.nats.duplicate", true);
         return { seq: ack.seq, duplicate: ack.duplicate };
       } catch (error) {

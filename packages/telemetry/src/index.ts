@@ -1,11 +1,15 @@
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from "./logger.ts";
 export { startTelemetry, type Telemetry, type TelemetryOptions } from "./start-telemetry.ts";
+export { contextWithSpan } from "./propagating-tracer.ts";
 export {
   extractTraceContext,
+  indexHeaders,
   injectTraceContext,
+  natsHeaderAppender,
   natsHeaderGetter,
   natsHeaderSetter,
   w3cPropagator,
+  type HeaderIndex,
   type NatsHeaders,
 } from "./nats-headers.ts";
 export { linkFromTraceparent, traceparentOf } from "./span-links.ts";
@@ -14,6 +18,7 @@ export {
   MESSAGING_DESTINATION_NAME,
   MESSAGING_MESSAGE_ID,
   MESSAGING_NATS_DELIVERY_COUNT,
+  MESSAGING_NATS_STREAM_SEQUENCE,
   MESSAGING_OPERATION_NAME,
   MESSAGING_OPERATION_TYPE,
   MESSAGING_SYSTEM,

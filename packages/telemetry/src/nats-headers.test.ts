@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, TraceFlags, propagation, trace, type Context } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
-import { extractTraceContext, injectTraceContext, type NatsHeaders } from "./nats-headers.ts";
+import { extractTraceContext, indexHeaders, injectTraceContext, type NatsHeaders } from "./nats-headers.ts";
 
 /** Behaves like nats.js v3 MsgHdrs for the calls propagation makes: missing keys read as "". */
 class MsgHeaders implements NatsHeaders {
@@ -58,5 +58,29 @@ describe("trace context in NATS headers", () => {
 
   it("extracts no parent from a message published without trace context", () => {
     expect(trace.getSpanContext(extractTraceContext(new MsgHeaders()))).toBeUndefined();
+  });
+});
+
+describe("indexHeaders", () => {
+  const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+  it("reads iterable headers (nats.js MsgHdrs) in one pass, lowercase names, first values", () => {
+    const entries: [string, string[]][] = [
+      ["Nats-Msg-Id", ["outbox-1", "outbox-2"]],
+      ["traceparent", [traceparent]],
+    ];
+    const index = indexHeaders(entries);
+    expect(index.get("nats-msg-id")).toBe("outbox-1");
+    expect(trace.getSpanContext(extractTraceContext(index))?.spanId).toBe("00f067aa0ba902b7");
+  });
+
+  it("prefers the exact lowercase name over another spelling, in either order", () => {
+    const other = "00-11111111111111111111111111111111-2222222222222222-01";
+    for (const entries of [
+      [["Traceparent", [other]], ["traceparent", [traceparent]]],
+      [["traceparent", [traceparent]], ["TRACEPARENT", [other]]],
+    ] as [string, string[]][][]) {
+      expect(trace.getSpanContext(extractTraceContext(indexHeaders(entries)))?.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    }
   });
 });

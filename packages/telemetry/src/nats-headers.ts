@@ -35,46 +35,50 @@ export const w3cPropagator = new CompositePropagator({
   propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
 });
 
-/** Writes `traceparent` (and `tracestate`, `baggage`) of `ctx` into outgoing message headers. */
-export const injectTraceContext = (headers: NatsHeaders, ctx: Context = context.active()): void => {
-  w3cPropagator.inject(ctx, headers, natsHeaderSetter);
+/** Adds a value under a key the headers do not hold yet, skipping `set`'s search for one to replace. */
+export const natsHeaderAppender: TextMapSetter<NatsHeaders & { append(key: string, value: string): void }> = {
+  set: (headers, key, value) => headers.append(key, value),
 };
 
 /**
- * Reads the producer's trace context from a delivered message. Starts from the root context by
- * default so a consumer's span never inherits whatever the consume loop happened to run in.
+ * Writes `traceparent` (and `tracestate`, `baggage`) of `ctx` into outgoing message headers. Pass
+ * `natsHeaderAppender` when the headers are known to hold none of those keys.
  */
-export const extractTraceContext = (headers: NatsHeaders, base: Context = ROOT_CONTEXT): Context =>
-  w3cPropagator.extract(base, indexHeaders(headers), indexedHeaderGetter);
+export const injectTraceContext = <H extends NatsHeaders>(headers: H, ctx: Context = context.active(), setter: TextMapSetter<H> = natsHeaderSetter): void => {
+  w3cPropagator.inject(ctx, headers, setter);
+};
 
 /**
- * The headers with their keys indexed by lowercase once: the propagators ask for three keys, two
- * usually absent, and natsHeaderGetter would scan (and copy) every key for each miss.
+ * A message's headers by lowercase name, first value of each, read in one pass. An exact (lowercase,
+ * as W3C writes them) name wins over another spelling of it.
  */
-interface IndexedHeaders {
-  readonly headers: NatsHeaders;
-  readonly byLowercase: Map<string, string>;
-}
+export type HeaderIndex = ReadonlyMap<string, string>;
 
-const indexHeaders = (headers: NatsHeaders): IndexedHeaders => {
-  const byLowercase = new Map<string, string>();
-  for (const key of headers.keys()) {
-    const lower = key.toLowerCase();
-    // An exact (lowercase, as W3C writes them) key wins over another spelling.
-    if (key === lower || !byLowercase.has(lower)) byLowercase.set(lower, key);
-  }
-  return { headers, byLowercase };
+/**
+ * Indexes headers once, for extractTraceContext and for the caller's own reads (`nats-msg-id`).
+ * nats.js `MsgHdrs` is iterated directly: each of its `get` calls copies and filters every key.
+ */
+export const indexHeaders = (headers: NatsHeaders | Iterable<[string, string[]]>): HeaderIndex => {
+  const index = new Map<string, string>();
+  if (Symbol.iterator in headers) for (const [key, values] of headers) addToIndex(index, key, values[0]);
+  else for (const key of headers.keys()) addToIndex(index, key, headers.get(key) || undefined);
+  return index;
 };
 
-const indexedHeaderGetter: TextMapGetter<IndexedHeaders> = {
-  keys: (carrier) => carrier.headers.keys(),
-  get: (carrier, key) => {
-    const match = carrier.byLowercase.get(key.toLowerCase());
-    if (match === undefined) return undefined;
-    if (match !== key) {
-      const exact = carrier.headers.get(key);
-      if (exact) return exact;
-    }
-    return carrier.headers.get(match) || undefined;
-  },
+const addToIndex = (index: Map<string, string>, key: string, value: string | undefined): void => {
+  const lower = key.toLowerCase();
+  if (value !== undefined && (key === lower || !index.has(lower))) index.set(lower, value);
 };
+
+const indexGetter: TextMapGetter<HeaderIndex> = {
+  keys: (index) => [...index.keys()],
+  get: (index, key) => index.get(key.toLowerCase()),
+};
+
+/**
+ * Reads the producer's trace context from a delivered message's headers (or their index). Starts
+ * from the root context by default so a consumer's span never inherits whatever the consume loop
+ * happened to run in.
+ */
+export const extractTraceContext = (headers: NatsHeaders | HeaderIndex, base: Context = ROOT_CONTEXT): Context =>
+  w3cPropagator.extract(base, headers instanceof Map ? headers : indexHeaders(headers as NatsHeaders), indexGetter);

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { context, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { contextWithSpan } from "./propagating-tracer.ts";
 import { startTelemetry } from "./start-telemetry.ts";
 
 afterEach(() => {
@@ -73,15 +74,26 @@ describe("startTelemetry", () => {
     await second.shutdown();
   });
 
-  it("records nothing with no exporter configured, yet mints real trace ids that logs and children share", async () => {
+  it("records nothing with no exporter configured, yet mints real ids for roots that logs and children share", async () => {
     clearOtelEnv();
     const telemetry = startTelemetry({ serviceName: "summary" });
     const span = telemetry.tracer.startSpan("summarize");
     expect(span.isRecording()).toBe(false);
     expect(span.spanContext().traceId).toMatch(/^(?!0{32})[0-9a-f]{32}$/);
+    expect(span.spanContext().spanId).toMatch(/^(?!0{16})[0-9a-f]{16}$/);
+    const otherRoot = telemetry.tracer.startSpan("summarize");
+    expect(otherRoot.spanContext().traceId).not.toBe(span.spanContext().traceId);
+
+    // A child passes its parent's context on unchanged: the next hop's traceparent is the caller's.
     const child = telemetry.tracer.startSpan("extract", {}, trace.setSpan(context.active(), span));
-    expect(child.spanContext().traceId).toBe(span.spanContext().traceId);
-    expect(child.spanContext().spanId).not.toBe(span.spanContext().spanId);
+    expect(child.isRecording()).toBe(false);
+    expect(child.spanContext()).toEqual(span.spanContext());
+    const parentContext = trace.setSpan(context.active(), span);
+    expect(contextWithSpan(parentContext, telemetry.tracer.startSpan("extract", {}, parentContext))).toBe(parentContext);
+    const active = telemetry.tracer.startActiveSpan("store", (inner) => [inner.spanContext(), trace.getActiveSpan()?.spanContext()]);
+    expect(active[0]).toEqual(active[1]);
+    const rootAnyway = telemetry.tracer.startSpan("sweep", { root: true }, trace.setSpan(context.active(), span));
+    expect(rootAnyway.spanContext().traceId).not.toBe(span.spanContext().traceId);
     child.end();
     span.end();
     await telemetry.shutdown();

@@ -3,6 +3,7 @@ import { getBooleanFromEnv } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { PropagatingTracer } from "./propagating-tracer.ts";
 
 export interface TelemetryOptions {
   /** `service.name` of the process (the first caller's, when several services share a process). */
@@ -26,6 +27,8 @@ interface RunningSdk {
   readonly sdk: NodeSDK;
   readonly processors: readonly SpanProcessor[];
   readonly registered: boolean;
+  /** Nothing can record: callers get a PropagatingTracer rather than the SDK's. */
+  readonly propagateOnly: boolean;
   holders: number;
 }
 
@@ -45,11 +48,13 @@ const boot = (options: TelemetryOptions): RunningSdk => {
     else if (otlpEndpointConfigured(process.env)) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter() }));
   }
   // With nothing to export, recording a span is work for nobody (a fifth of a message's CPU in
-  // bench/messaging): spans are sampled out, yet still get ids that correlate logs and travel onward
-  // in traceparent. An explicit OTEL_TRACES_SAMPLER still decides.
+  // bench/messaging): nothing is sampled, and callers' tracers only propagate (PropagatingTracer),
+  // so traceparent still travels and roots still get ids that correlate logs. An explicit
+  // OTEL_TRACES_SAMPLER still decides, through the SDK.
   const unexported = processors.length === 0;
   if (unexported) processors.push(new NoopSpanProcessor());
-  const sampler = unexported && !process.env.OTEL_TRACES_SAMPLER?.trim() ? { sampler: new AlwaysOffSampler() } : {};
+  const propagateOnly = !disabled && unexported && !process.env.OTEL_TRACES_SAMPLER?.trim();
+  const sampler = propagateOnly ? { sampler: new AlwaysOffSampler() } : {};
 
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
@@ -61,7 +66,7 @@ const boot = (options: TelemetryOptions): RunningSdk => {
     instrumentations: [],
   });
   sdk.start();
-  return { sdk, processors, registered: !disabled, holders: 0 };
+  return { sdk, processors, registered: !disabled, propagateOnly, holders: 0 };
 };
 
 /**
@@ -100,5 +105,5 @@ export const startTelemetry = (options: TelemetryOptions): Telemetry => {
     await state.sdk.shutdown();
   };
 
-  return { tracer: trace.getTracer(options.serviceName), flush, shutdown };
+  return { tracer: state.propagateOnly ? new PropagatingTracer() : trace.getTracer(options.serviceName), flush, shutdown };
 };
