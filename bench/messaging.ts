@@ -4,7 +4,7 @@
 // window of in-flight PubAcks, and consumes while it publishes; the clock stops at the N-th ack.
 //
 // Two configurations, each in a process of its own (OpenTelemetry's SDK is process-wide):
-// - the default, no trace exporter: spans are sampled out but still carry ids (the target applies);
+// - the default, no trace exporter: no span is recorded, trace context still travels (the target applies);
 // - every span recorded and handed to an exporter (BENCH_MESSAGING_RECORD_SPANS=1), run after it
 //   as a child process, for what full tracing costs.
 //
@@ -128,7 +128,7 @@ const format = (rate: number) => `${Math.round(rate).toLocaleString("en-US")} ms
 const percent = (ratio: number) => `${(ratio * 100).toFixed(1)}%`;
 console.log(
   `${RECORD_SPANS ? "\n[every span recorded and exported] " : ""}publish → consume → ack of ${N} messages, ${WINDOW} publishes in flight, runtime concurrency ${CONCURRENCY}, pull batch ${PREFETCH}, ${NATS_URL}` +
-    (RECORD_SPANS ? "" : " (default configuration: no trace exporter, spans sampled out)"),
+    (RECORD_SPANS ? "" : " (default configuration: no trace exporter, trace context propagated, no span recorded)"),
 );
 
 // Reference: nats.js before anything entered an OpenTelemetry context. On Node 20 the first

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, TraceFlags, propagation, trace, type Context } from "@opentelemetry/api";
 import { describe, expect, it } from "vitest";
-import { extractTraceContext, indexHeaders, injectTraceContext, type NatsHeaders } from "./nats-headers.ts";
+import { extractTraceContext, indexHeaders, injectTraceContext, natsHeaderAppender, type NatsHeaders } from "./nats-headers.ts";
 
 /** Behaves like nats.js v3 MsgHdrs for the calls propagation makes: missing keys read as "". */
 class MsgHeaders implements NatsHeaders {
@@ -42,6 +42,13 @@ describe("trace context in NATS headers", () => {
     const ctx = propagation.setBaggage(producerContext(), propagation.createBaggage({ tenant: { value: "t_abc" } }));
     injectTraceContext(headers, ctx);
     expect(propagation.getBaggage(extractTraceContext(headers))?.getEntry("tenant")?.value).toBe("t_abc");
+  });
+
+  it("appends through natsHeaderAppender, for fresh headers", () => {
+    const appended: [string, string][] = [];
+    const headers = Object.assign(new MsgHeaders(), { append: (key: string, value: string) => appended.push([key, value]) });
+    injectTraceContext(headers, producerContext(), natsHeaderAppender);
+    expect(appended).toEqual([["traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"]]);
   });
 
   it("writes nothing when no span is active", () => {
