@@ -206,7 +206,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       (async () => {
         try {
           const rows: OutboxRow[] = await db.outboxEvent.findMany({
-            where: { id: { in: [...ids] }, publishedAt: null },
+            where: { id: { in: [...ids] }, publishedAt: null, failedAt: null },
             select: { id: true, subject: true, payload: true, headers: true },
             orderBy: { createdAt: "asc" },
           });
@@ -226,7 +226,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const rows = await tx.$queryRaw<OutboxRow[]>`
           SELECT id::text AS id, subject, payload, headers
           FROM outbox
-          WHERE published_at IS NULL
+          WHERE published_at IS NULL AND failed_at IS NULL
             AND created_at <= now() - (${staleAfterMs}::double precision * interval '1 millisecond')
           ORDER BY created_at
           LIMIT ${batch}
@@ -243,7 +243,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     if (!metrics) return;
     const [row] = await db.$queryRaw<{ age: number | null }[]>`
       SELECT EXTRACT(EPOCH FROM now() - min(created_at))::double precision AS age
-      FROM outbox WHERE published_at IS NULL`;
+      FROM outbox WHERE published_at IS NULL AND failed_at IS NULL`;
     metrics.outboxOldestAge.set(row?.age ?? 0);
   };
 

@@ -165,3 +165,24 @@ test("an event emitted inside a span is published with that span's trace context
     await telemetry.shutdown();
   }
 });
+
+test("a row the reaper gave up is left alone by the relay's sweeper and publishNow", async ({ database, messaging }) => {
+  const { db } = database;
+  const t = messaging.topology;
+  const { js, jsm } = await jetStreamOf(messaging.nats);
+  await declareTestStreams(jsm, t);
+  const calls = new Map<string, number>();
+  const relay = createOutboxRelay({ db, publisher: countingPublisher(createTestPublisher(js), calls), logger: testLogger(), staleAfterMs: 0 });
+  const [givenUp, live] = await commitWithEvents(db, t, async (_tx, emit) => [
+    await emit("callCompleted", { tenantId: "t", callId: "given-up" }),
+    await emit("callCompleted", { tenantId: "t", callId: "live" }),
+  ]);
+  await db.outboxEvent.update({ where: { id: givenUp }, data: { failedAt: new Date() } });
+
+  expect(await relay.sweep()).toBe(1);
+  expect(await relay.publishNow([givenUp])).toBe(0);
+  await relay.stop();
+  expect([...calls.keys()]).toEqual([live]);
+  expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: givenUp } })).toMatchObject({ publishedAt: null, attempts: 0 });
+  expect(await streamMessageCount(jsm, t.stream("calls"))).toBe(1);
+});

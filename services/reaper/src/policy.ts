@@ -28,6 +28,12 @@ export interface ReaperPolicy {
   readonly unsettledMs: number;
   /** An outbox row unpublished this long escaped the relay's own sweeper (it republishes after ~3 s). */
   readonly outboxStaleMs: number;
+  /**
+   * An outbox row still unpublished this long after it was written, with failed publishes behind it,
+   * is given up (`outbox.give_up`): JetStream keeps refusing it, and the sweeps that watch the
+   * entity it was about re-drive or fail that entity in its place.
+   */
+  readonly outboxGiveUpMs: number;
   /** A dial past `dialing` with no provider call id after this long never reached the provider. */
   readonly dialUnconfirmedMs: number;
   /** A recorder call idle (no new chunk) this long without `/finish`. */
@@ -51,6 +57,7 @@ export const DEFAULT_POLICY: ReaperPolicy = Object.freeze({
   redriveWindowMs: 6 * 60 * MINUTE,
   unsettledMs: 5 * MINUTE,
   outboxStaleMs: 60_000,
+  outboxGiveUpMs: 60 * MINUTE,
   dialUnconfirmedMs: 60_000,
   abandonedUploadMs: 60 * MINUTE,
   abandonedUploadPolicy: "finish",

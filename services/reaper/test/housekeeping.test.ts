@@ -79,6 +79,36 @@ describe("housekeeping sweeps", () => {
     }
   });
 
+  test("an outbox row refused past its give-up deadline is given up once and no longer tried; a never-tried one is published first", async ({ database, messaging, storage }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const reaper = await startReaper({ database, messaging, storage }, { CALLFLOW_REAPER_OUTBOX_GIVE_UP_MS: String(60 * MINUTE) });
+    try {
+      const refused = await db.outboxEvent.create({
+        data: { subject: "nowhere.no_stream_listens", payload: new Uint8Array([1]), createdAt: later(t0, -61 * MINUTE), attempts: 40, lastError: "NoRespondersError: no responders" },
+        select: { id: true },
+      });
+      const recent = await db.outboxEvent.create({ data: { subject: "nowhere.no_stream_listens", payload: new Uint8Array([2]), createdAt: later(t0, -59 * MINUTE), attempts: 40 }, select: { id: true } });
+      const neverTried = await rawOutboxRow(db, messaging.topology, later(t0, -2 * 60 * MINUTE));
+
+      const { actions } = await reaper.sweepNow({ now: t0 });
+      expect(actions.map((a) => [a.entityId, a.kind, a.outcome]).sort()).toEqual(
+        [[refused.id, "outbox.give_up", "applied"], [recent.id, "outbox.republish_failed", "failed"], [neverTried.id, "outbox.republish", "applied"]].sort(),
+      );
+      expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: refused.id } })).toMatchObject({ failedAt: t0, publishedAt: null, attempts: 40 });
+      expect(await auditOf(db, refused.id)).toEqual([expect.objectContaining({ action: "outbox.give_up", reason: expect.stringContaining("no responders") })]);
+
+      // Neither the reaper nor the relay looks at it again.
+      const later1 = await reaper.sweepNow({ now: later(t0, MINUTE) });
+      expect(later1.actions.map((a) => a.entityId)).not.toContain(refused.id);
+      expect(await reaper.context.relay.publishNow([refused.id])).toBe(0);
+      expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: refused.id } })).toMatchObject({ attempts: 40, publishedAt: null });
+      expect(await auditOf(db, refused.id)).toHaveLength(1);
+    } finally {
+      await reaper.stop();
+    }
+  });
+
   test("a dry run changes nothing and reports what it would do", async ({ reaper, database, messaging }) => {
     const { db } = database;
     const t0 = new Date();
