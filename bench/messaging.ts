@@ -24,7 +24,7 @@ import { connect, context, jetstream, jetstreamManager, type JsMsg } from "../pa
 const N = Number(process.env.BENCH_MESSAGES ?? 20_000);
 const WINDOW = Number(process.env.BENCH_WINDOW ?? 500);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const PREFETCH = Number(process.env.BENCH_PREFETCH ?? 100);
 const NATS_URL = process.env.CALLFLOW_NATS_URL ?? "nats://127.0.0.1:4222";
 const TARGET_RATIO = 0.8;
