@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createEmptyDatabase, testInfraUrls } from "@callflow/testkit";
-import { assertMigrated, createDb, expectedMigrations, migrateDatabase, MigrationDriftError, type Db } from "../src/index.ts";
+import { createEmptyDatabase, testInfraUrls } from "../src/index.ts";
+import { assertMigrated, createDb, expectedMigrations, migrateDatabase, MigrationDriftError, type Db } from "@callflow/db";
 
 describe("migrations", () => {
   const cleanups: (() => Promise<void>)[] = [];
