@@ -114,14 +114,31 @@ export const applyInTransaction = async (
   return { ...planned, outcome: applied ? "applied" : "stale" };
 };
 
-/** Re-drives of each entity within the policy's window, from the audit log (dry runs do not count). */
-export const redrivesSince = async (db: Db, input: { entityType: string; kind: string; ids: string[]; since: Date }): Promise<Map<string, number>> => {
-  if (input.ids.length === 0) return new Map();
+/** Audit actions of a customer asking for a call's work again: each gives its stages a fresh re-drive budget. */
+export const CALL_RERUN_ACTIONS = ["call.retry", "call.summary_retry"] as const;
+
+/**
+ * Re-drives of each entity within the policy's window, from the audit log (dry runs do not count),
+ * and only those after the latest re-run of the entity's call (CALL_RERUN_ACTIONS): a customer's
+ * /retry re-queues the same rows, which must not inherit the re-drives that failed them.
+ */
+export const redrivesSince = async (
+  db: Db,
+  input: { entityType: string; kind: string; entities: readonly { id: string; callId: string }[]; since: Date },
+): Promise<Map<string, number>> => {
+  if (input.entities.length === 0) return new Map();
+  const ids = input.entities.map((entity) => entity.id);
+  const callIds = input.entities.map((entity) => entity.callId);
   const rows = await db.$queryRaw<{ entityId: string; count: number }[]>`
-    SELECT entity_id AS "entityId", count(*)::int AS count FROM audit_log
-    WHERE entity_type = ${input.entityType} AND entity_id = ANY(${input.ids}::text[]) AND action = ${input.kind}
-      AND NOT dry_run AND at >= ${input.since}
-    GROUP BY entity_id`;
+    SELECT a.entity_id AS "entityId", count(*)::int AS count
+    FROM unnest(${ids}::text[], ${callIds}::text[]) AS e(id, call_id)
+    JOIN audit_log a ON a.entity_type = ${input.entityType} AND a.entity_id = e.id
+    WHERE a.action = ${input.kind} AND NOT a.dry_run AND a.at >= ${input.since}
+      AND a.at > COALESCE((
+        SELECT max(r.at) FROM audit_log r
+        WHERE r.entity_type = 'call' AND r.entity_id = e.call_id AND r.action = ANY(${[...CALL_RERUN_ACTIONS]}::text[]) AND NOT r.dry_run
+      ), '-infinity'::timestamptz)
+    GROUP BY a.entity_id`;
   return new Map(rows.map((row) => [row.entityId, row.count]));
 };
 

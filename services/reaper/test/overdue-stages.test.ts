@@ -51,6 +51,28 @@ describe("overdue transcription chunks", () => {
     expect(audit.at(-1)).toMatchObject({ before: expect.objectContaining({ status: "queued", attempt: 3 }), after: expect.objectContaining({ status: "failed", errorCode: "worker_not_processing_queue" }) });
   });
 
+  test("a customer's retry of a call the reaper failed gives its chunk a fresh re-drive budget", async ({ reaper, database }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+    const { callId, chunk } = await createCallWithChunk(db, { tenantId: tenant.id, at: t0, chunk: { status: "queued" } });
+    const kindsAt = async (step: number) =>
+      (await reaper.sweepNow({ now: later(t0, step * 61 * SECOND) })).actions.filter((a) => a.entityId === chunk.id).map((a) => a.kind);
+    const before: string[] = [];
+    for (let step = 1; step <= 4; step += 1) before.push(...(await kindsAt(step)));
+    expect(before).toEqual(["chunk.redrive", "chunk.redrive", "chunk.redrive", "chunk.fail"]);
+
+    // What POST /v1/calls/{id}/retry does to this call: the same chunk row queued again, audited call.retry.
+    const retriedAt = later(t0, 4 * 61 * SECOND + SECOND);
+    await db.chunk.update({ where: { id: chunk.id }, data: { status: "queued", errorCode: null, errorMessage: null, finishedAt: null, updatedAt: retriedAt } });
+    await db.call.update({ where: { id: callId }, data: { status: "processing", failedStage: null, errorCode: null, errorMessage: null } });
+    await db.auditEntry.create({ data: { at: retriedAt, actor: "api", action: "call.retry", entityType: "call", entityId: callId, tenantId: tenant.id, reason: "retry requested through the API" } });
+
+    const after: string[] = [];
+    for (let step = 6; step <= 9; step += 1) after.push(...(await kindsAt(step)));
+    expect(after).toEqual(["chunk.redrive", "chunk.redrive", "chunk.redrive", "chunk.fail"]);
+  });
+
   test("a provider that never answers fails the chunk with provider_timeout once the audio-scaled limit passes, though the worker still beats", async ({ reaper, database }) => {
     const { db } = database;
     const t0 = new Date();

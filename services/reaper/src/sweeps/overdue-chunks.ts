@@ -74,7 +74,7 @@ export const reapOverdueChunks: Sweep<Candidate> = {
     const redrives = await redrivesSince(run.db, {
       entityType: "chunk",
       kind: REDRIVE,
-      ids: candidates.map((c) => c.id),
+      entities: candidates,
       since: before(run.now, run.policy.redriveWindowMs),
     });
     const actions: ReaperAction[] = [];

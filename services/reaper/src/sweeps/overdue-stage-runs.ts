@@ -69,7 +69,7 @@ export const reapOverdueStageRuns: Sweep<Candidate> = {
     const redrives = await redrivesSince(run.db, {
       entityType: "stage_run",
       kind: REDRIVE,
-      ids: candidates.map((c) => c.id),
+      entities: candidates,
       since: before(run.now, run.policy.redriveWindowMs),
     });
     const actions: ReaperAction[] = [];

@@ -56,7 +56,7 @@ export const reapUnsettledTranscriptions: Sweep<Candidate> = {
   }),
 
   async reap(run, candidates) {
-    const redrives = await redrivesSince(run.db, { entityType: "stage_run", kind: REDRIVE, ids: candidates.map((c) => c.id), since: before(run.now, run.policy.redriveWindowMs) });
+    const redrives = await redrivesSince(run.db, { entityType: "stage_run", kind: REDRIVE, entities: candidates, since: before(run.now, run.policy.redriveWindowMs) });
     const actions: ReaperAction[] = [];
     for (const c of candidates) {
       const done = redrives.get(c.id) ?? 0;
