@@ -58,11 +58,17 @@ export const createSummarizeTranscript =
     }
     const { transcript } = loaded;
 
+    // Aborted when another worker has taken the stage over: its result would be discarded, so this
+    // attempt stops asking the summarizer (and paying for the LLM) at once.
+    const takenOver = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, takenOver.signal]);
     const heartbeat = () => {
       ctx.working();
       deps.stage.heartbeat(key, attempt).then(
         (owned) => {
-          if (!owned) log.warn({ attempt }, "the summary stage was taken over; this attempt's result will be discarded");
+          if (owned || takenOver.signal.aborted) return;
+          log.warn({ attempt }, "the summary stage was taken over; this attempt stops");
+          takenOver.abort(new Error(`summary attempt ${attempt} was taken over by another worker`));
         },
         (error: unknown) => log.warn({ err: error }, "summary heartbeat failed"),
       );
@@ -73,7 +79,7 @@ export const createSummarizeTranscript =
       const content = transcript.text.trim()
         ? await deps.summarizer.summarize(
             { text: transcript.text, segments: transcript.segments, referenceDate: transcript.callCreatedAt },
-            { heartbeat: () => ctx.working(), signal: ctx.signal },
+            { heartbeat: () => ctx.working(), signal },
           )
         : EMPTY_TRANSCRIPT_SUMMARY;
       clearInterval(timer);
@@ -89,6 +95,8 @@ export const createSummarizeTranscript =
       return ack();
     } catch (error) {
       clearInterval(timer);
+      // The new owner settles the stage; this attempt has nothing left to do or to hand back.
+      if (takenOver.signal.aborted) return ack();
       if (error instanceof SummaryFailedError) {
         const outcome = await deps.stage.fail(key, attempt, { code: error.code, message: error.message });
         log.warn({ attempt, errorCode: error.code, error: error.message, outcome }, "summary failed");

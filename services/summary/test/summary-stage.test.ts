@@ -82,6 +82,36 @@ describe("the summary stage", () => {
     expect(await db.stageRun.findFirst({ where: { callId: call.callId, stage: "summary" } })).toMatchObject({ status: "succeeded", attempt: 2 });
   });
 
+  test("a worker whose stage was taken over stops summarizing at its next heartbeat, and only the new owner's summary is stored", async ({ database }) => {
+    const { db } = database;
+    const call = await seedTranscribedCall(db, { text: TWO_PARTY, createdAt: CALL_DATE });
+    let entered!: () => void;
+    const started = new Promise<void>((resolve) => (entered = resolve));
+    let stoppedBecause: unknown;
+    // Like the OpenAI SDK: the request ends when its signal aborts, and not before.
+    const hanging: Summarizer = {
+      model: "hanging",
+      summarize: (_transcript, ctx) =>
+        new Promise((_resolve, reject) => {
+          entered();
+          ctx.signal?.addEventListener("abort", () => reject((stoppedBecause = ctx.signal?.reason)), { once: true });
+        }),
+    };
+    // Its first heartbeat comes two seconds in, long after the takeover below.
+    const slow = handlerUnderTest(db, hanging, { heartbeatMs: 2_000 });
+    const first = slow.deliver(transcribedEvent(call));
+    await started;
+    await db.stageRun.updateMany({ where: { callId: call.callId, stage: "summary" }, data: { heartbeatAt: new Date(Date.now() - 3_600_000) } });
+    const fast = handlerUnderTest(db, createExtractiveSummarizer(), { heartbeatMs: 1_000 });
+    expect(await fast.deliver(transcribedEvent(call))).toEqual({ kind: "ack" });
+
+    expect(await first).toEqual({ kind: "ack" });
+    expect(String(stoppedBecause)).toContain("taken over");
+    expect(await db.summary.count({ where: { callId: call.callId } })).toBe(1);
+    expect(await db.stageRun.findFirst({ where: { callId: call.callId, stage: "summary" } })).toMatchObject({ status: "succeeded", attempt: 2 });
+    expect(await fast.failedEvents()).toBe(0);
+  });
+
   test("a re-run (the stage queued again, callTranscribed re-emitted) stores revision 2 beside revision 1", async ({ database }) => {
     const { db } = database;
     const call = await seedTranscribedCall(db, { text: TWO_PARTY, createdAt: CALL_DATE });
