@@ -1,5 +1,5 @@
 import { failCallAtStage, lockCall } from "@callflow/call-lifecycle";
-import { OperationNotSupportedError } from "@callflow/storage";
+import { OperationNotSupportedError, type ObjectStore, type PendingMultipartUpload } from "@callflow/storage";
 import { applyInTransaction, assertStillLocked, errorText, writeAudit, type ReaperAction, type SweepRun } from "../actions.ts";
 import { before, type AbandonedUploadPolicy } from "../policy.ts";
 import type { Sweep } from "./sweep.ts";
@@ -51,38 +51,35 @@ export const planAbandonedUpload = (chunks: readonly ChunkFacts[], policy: Aband
 
 const callPrefix = (c: Candidate) => `tenants/${c.tenantId}/calls/${c.id}/`;
 
+/** The multipart uploads open under the call's prefix, listed once per call; `error` where the store could not list them. */
+type OpenUploads = { uploads: PendingMultipartUpload[] } | { error: unknown };
+
+const listOpenUploads = async (store: ObjectStore, c: Candidate): Promise<OpenUploads> => {
+  const uploads: PendingMultipartUpload[] = [];
+  try {
+    for await (const upload of store.listMultipartUploads(callPrefix(c))) uploads.push(upload);
+  } catch (error) {
+    return { error };
+  }
+  return { uploads };
+};
+
+/**
+ * A chunk's body still streaming in: its row is written only once the body is stored, so the rows
+ * alone cannot tell, but its multipart upload under the call's prefix can (where the store lists
+ * them; where it cannot, the rows decide and abortMultipartUploads audits that it could not look).
+ */
+const chunkStillUploading = (open: OpenUploads | undefined, idleBefore: Date): boolean =>
+  open !== undefined && "uploads" in open && open.uploads.some((upload) => upload.initiated > idleBefore);
+
 /**
  * Multipart uploads the recorder left open under the call's prefix are aborted where the store can
  * list them; s3rver cannot, and that is audited rather than hidden.
  */
-const abortMultipartUploads = async (run: SweepRun, c: Candidate, idleBefore: Date): Promise<ReaperAction[]> => {
-  if (!run.store) return [];
-  const store = run.store;
+const abortMultipartUploads = async (run: SweepRun, store: ObjectStore, c: Candidate, open: OpenUploads, idleBefore: Date): Promise<ReaperAction[]> => {
   const base = { entityType: "call", entityId: c.id, tenantId: c.tenantId, before: null };
-  const actions: ReaperAction[] = [];
-  try {
-    for await (const upload of store.listMultipartUploads(callPrefix(c))) {
-      if (upload.initiated > idleBefore) continue;
-      const action: ReaperAction = {
-        ...base,
-        kind: "multipart.abort",
-        entityType: "multipart_upload",
-        entityId: upload.uploadId,
-        reason: `multipart upload of ${upload.key} (started ${upload.initiated.toISOString()}) belongs to an abandoned upload`,
-        after: { key: upload.key },
-        outcome: run.dryRun ? "dry_run" : "applied",
-      };
-      if (!run.dryRun) {
-        try {
-          await store.abortMultipartUpload(upload.key, upload.uploadId);
-        } catch (error) {
-          Object.assign(action, { kind: "multipart.abort_failed", outcome: "failed", after: { key: upload.key, error: errorText(error) } });
-        }
-      }
-      await writeAudit(run.db, run, action);
-      actions.push(action);
-    }
-  } catch (error) {
+  if ("error" in open) {
+    const { error } = open;
     const unsupported = error instanceof OperationNotSupportedError;
     const action: ReaperAction = {
       ...base,
@@ -92,23 +89,31 @@ const abortMultipartUploads = async (run: SweepRun, c: Candidate, idleBefore: Da
       outcome: "failed",
     };
     await writeAudit(run.db, run, action);
+    return [action];
+  }
+  const actions: ReaperAction[] = [];
+  for (const upload of open.uploads) {
+    if (upload.initiated > idleBefore) continue;
+    const action: ReaperAction = {
+      ...base,
+      kind: "multipart.abort",
+      entityType: "multipart_upload",
+      entityId: upload.uploadId,
+      reason: `multipart upload of ${upload.key} (started ${upload.initiated.toISOString()}) belongs to an abandoned upload`,
+      after: { key: upload.key },
+      outcome: run.dryRun ? "dry_run" : "applied",
+    };
+    if (!run.dryRun) {
+      try {
+        await store.abortMultipartUpload(upload.key, upload.uploadId);
+      } catch (error) {
+        Object.assign(action, { kind: "multipart.abort_failed", outcome: "failed", after: { key: upload.key, error: errorText(error) } });
+      }
+    }
+    await writeAudit(run.db, run, action);
     actions.push(action);
   }
   return actions;
-};
-
-/**
- * A chunk's body still streaming in: its row is written only once the body is stored, so the rows
- * alone cannot tell, but its multipart upload under the call's prefix can (where the store lists them).
- */
-const chunkStillUploading = async (run: SweepRun, c: Candidate, idleBefore: Date): Promise<boolean> => {
-  if (!run.store) return false;
-  try {
-    for await (const upload of run.store.listMultipartUploads(callPrefix(c))) if (upload.initiated > idleBefore) return true;
-  } catch {
-    // s3rver cannot list them: the rows decide, and abortMultipartUploads audits that it could not look.
-  }
-  return false;
 };
 
 /**
@@ -136,7 +141,8 @@ export const settleAbandonedUploads: Sweep<Candidate> = {
     const idleBefore = before(run.now, run.policy.abandonedUploadMs);
     for (const c of candidates) {
       assertStillLocked(run);
-      if (await chunkStillUploading(run, c, idleBefore)) continue;
+      const open = run.store ? await listOpenUploads(run.store, c) : undefined;
+      if (chunkStillUploading(open, idleBefore)) continue;
       const idleSince = c.lastChunkAt && c.lastChunkAt > c.createdAt ? c.lastChunkAt : c.createdAt;
       const chunks = await run.db.chunk.findMany({
         where: { callId: c.id, audioVersion: c.audioVersion, parentChunkId: null },
@@ -184,7 +190,7 @@ export const settleAbandonedUploads: Sweep<Candidate> = {
           }),
         );
       }
-      if (actions.at(-1)?.outcome !== "stale") actions.push(...(await abortMultipartUploads(run, c, idleBefore)));
+      if (run.store && open && actions.at(-1)?.outcome !== "stale") actions.push(...(await abortMultipartUploads(run, run.store, c, open, idleBefore)));
     }
     return actions;
   },
