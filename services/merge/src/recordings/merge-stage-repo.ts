@@ -1,4 +1,4 @@
-import { failCallAtStage, lockCall } from "@callflow/call-lifecycle";
+import { failCallAtStage, stillHoldsStageClaim } from "@callflow/call-lifecycle";
 import type { Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
@@ -146,13 +146,7 @@ export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?:
         db,
         topology,
         async (tx, emit) => {
-          if (claimed) {
-            // The call's lock first (as every writer of its state takes it), then the stage row's, so no takeover lands in between.
-            await lockCall(tx, target.callId);
-            const [run] = await tx.$queryRaw<{ status: string; attempt: number }[]>`
-              SELECT status::text AS status, attempt FROM stage_runs WHERE id = ${claimed.stageId}::uuid FOR UPDATE`;
-            if (run?.status !== "running" || run.attempt !== claimed.attempt) return;
-          }
+          if (claimed && !(await stillHoldsStageClaim(tx, { callId: target.callId, stage: "merge", audioVersion: target.audioVersion, attempt: claimed.attempt }))) return;
           await failCallAtStage(tx, emit, { callId: target.callId, audioVersion: target.audioVersion, stage: "merge", errorCode: error.code, errorMessage: error.message, now });
         },
         relay,

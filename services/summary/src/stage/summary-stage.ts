@@ -1,4 +1,4 @@
-import { failCallAtStage, lockCall } from "@callflow/call-lifecycle";
+import { failCallAtStage, stillHoldsStageClaim } from "@callflow/call-lifecycle";
 import type { Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
@@ -149,14 +149,7 @@ export function createSummaryStage(deps: { db: Db; topology: Topology; relay?: P
         topology,
         async (tx, emit) => {
           const at = now();
-          if (attempt !== undefined) {
-            // The call's lock first, as every writer of a call's state takes it (lock-call.ts): then the claim cannot change under us.
-            await lockCall(tx, key.callId);
-            const [run] = await tx.$queryRaw<{ status: string; attempt: number }[]>`
-              SELECT status::text AS status, attempt FROM stage_runs
-              WHERE call_id = ${key.callId}::uuid AND stage = 'summary' AND audio_version = ${key.audioVersion} FOR UPDATE`;
-            if (run?.status !== "running" || run.attempt !== attempt) return "lost_claim";
-          }
+          if (attempt !== undefined && !(await stillHoldsStageClaim(tx, { callId: key.callId, stage: "summary", audioVersion: key.audioVersion, attempt }))) return "lost_claim";
           const failed = await failCallAtStage(tx, emit, {
             callId: key.callId,
             audioVersion: key.audioVersion,
