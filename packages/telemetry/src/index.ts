@@ -6,7 +6,6 @@ export {
   indexHeaders,
   injectTraceContext,
   natsHeaderAppender,
-  natsHeaderGetter,
   natsHeaderSetter,
   w3cPropagator,
   type HeaderIndex,

@@ -15,18 +15,6 @@ export const natsHeaderSetter: TextMapSetter<NatsHeaders> = {
   set: (headers, key, value) => headers.set(key, value),
 };
 
-export const natsHeaderGetter: TextMapGetter<NatsHeaders> = {
-  keys: (headers) => headers.keys(),
-  get: (headers, key) => {
-    const exact = headers.get(key);
-    if (exact) return exact;
-    // Proxies and other clients may change header case; W3C keys are lowercase.
-    const lower = key.toLowerCase();
-    const match = headers.keys().find((candidate) => candidate.toLowerCase() === lower);
-    return match === undefined ? undefined : headers.get(match) || undefined;
-  },
-};
-
 /**
  * W3C trace context and baggage, used directly rather than through the global propagator: a service
  * started with OTEL_SDK_DISABLED still forwards its caller's trace to the next stage.

@@ -132,12 +132,13 @@ export const redrivesSince = async (
   const rows = await db.$queryRaw<{ entityId: string; count: number }[]>`
     SELECT a.entity_id AS "entityId", count(*)::int AS count
     FROM unnest(${ids}::text[], ${callIds}::text[]) AS e(id, call_id)
+    -- The call's latest re-run, looked up once per entity rather than once per audit row.
+    CROSS JOIN LATERAL (
+      SELECT max(r.at) AS at FROM audit_log r
+      WHERE r.entity_type = 'call' AND r.entity_id = e.call_id AND r.action = ANY(${[...CALL_RERUN_ACTIONS]}::text[]) AND NOT r.dry_run
+    ) AS rerun
     JOIN audit_log a ON a.entity_type = ${input.entityType} AND a.entity_id = e.id
-    WHERE a.action = ${input.kind} AND NOT a.dry_run AND a.at >= ${input.since}
-      AND a.at > COALESCE((
-        SELECT max(r.at) FROM audit_log r
-        WHERE r.entity_type = 'call' AND r.entity_id = e.call_id AND r.action = ANY(${[...CALL_RERUN_ACTIONS]}::text[]) AND NOT r.dry_run
-      ), '-infinity'::timestamptz)
+    WHERE a.action = ${input.kind} AND NOT a.dry_run AND a.at >= ${input.since} AND a.at > COALESCE(rerun.at, '-infinity'::timestamptz)
     GROUP BY a.entity_id`;
   return new Map(rows.map((row) => [row.entityId, row.count]));
 };

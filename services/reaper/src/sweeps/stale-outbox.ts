@@ -34,7 +34,8 @@ export const republishStaleOutbox: Sweep<Candidate> = {
     const reasonOf = (c: Candidate) => `unpublished since ${c.createdAt.toISOString()} after ${c.attempts} failed publishes${c.lastError ? ` (last: ${c.lastError})` : ""}`;
     // A row never tried yet gets its publish first, however old it is.
     const giveUpBefore = before(run.now, run.policy.outboxGiveUpMs);
-    const givenUp = candidates.filter((c) => c.attempts > 0 && c.createdAt <= giveUpBefore);
+    const givingUp = (c: Candidate) => c.attempts > 0 && c.createdAt <= giveUpBefore;
+    const givenUp = candidates.filter(givingUp);
     const actions: ReaperAction[] = [];
     for (const c of givenUp) {
       actions.push(
@@ -48,7 +49,7 @@ export const republishStaleOutbox: Sweep<Candidate> = {
         ),
       );
     }
-    const toPublish = candidates.filter((c) => !givenUp.includes(c));
+    const toPublish = candidates.filter((c) => !givingUp(c));
     if (toPublish.length === 0) return actions;
     const ids = toPublish.map((c) => c.id);
     assertStillLocked(run);
