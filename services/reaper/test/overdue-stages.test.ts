@@ -1,4 +1,4 @@
-import { describe, expect, test, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, auditOf, SECOND } from "./support.ts";
+import { describe, expect, test, createCallWithChunk, createTenant, createTranscribedCall, later, MINUTE, outboxEvents, auditOf, SECOND } from "./support.ts";
 
 describe("overdue transcription chunks", () => {
   test("a chunk whose worker was killed while running is re-driven once, and only the new attempt can complete it", async ({ reaper, database, messaging }) => {
@@ -134,8 +134,7 @@ describe("overdue stage runs", () => {
     const { db } = database;
     const t0 = new Date();
     const tenant = await createTenant(db);
-    const call = await db.call.create({ data: { tenantId: tenant.id, source: "upload", status: "processing", durationSeconds: 30 }, select: { id: true } });
-    const transcript = await db.transcript.create({ data: { tenantId: tenant.id, callId: call.id, audioVersion: 1, text: "t", segments: [] }, select: { id: true } });
+    const { call, transcript } = await createTranscribedCall(db, { tenantId: tenant.id, status: "processing" });
     const merge = await db.stageRun.create({ data: { tenantId: tenant.id, callId: call.id, stage: "merge", status: "queued", createdAt: later(t0, -2 * MINUTE), updatedAt: later(t0, -2 * MINUTE) } });
     const summary = await db.stageRun.create({
       data: { tenantId: tenant.id, callId: call.id, stage: "summary", status: "running", attempt: 1, startedAt: later(t0, -3 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE), createdAt: later(t0, -3 * MINUTE), updatedAt: later(t0, -2 * MINUTE) },
@@ -184,8 +183,7 @@ describe("summary re-runs of completed calls", () => {
     const t0 = new Date();
     const tenant = await createTenant(db);
     // POST /v1/calls/{id}/summary/retry keeps a completed call completed and queues its summary again.
-    const call = await db.call.create({ data: { tenantId: tenant.id, source: "upload", status: "completed", durationSeconds: 30 }, select: { id: true } });
-    const transcript = await db.transcript.create({ data: { tenantId: tenant.id, callId: call.id, audioVersion: 1, text: "t", segments: [] }, select: { id: true } });
+    const { call, transcript } = await createTranscribedCall(db, { tenantId: tenant.id, status: "completed" });
     await db.stageRun.create({ data: { tenantId: tenant.id, callId: call.id, stage: "merge", status: "succeeded", attempt: 1, finishedAt: later(t0, -10 * MINUTE) } });
     const summary = await db.stageRun.create({
       data: { tenantId: tenant.id, callId: call.id, stage: "summary", status: "running", attempt: 2, startedAt: later(t0, -3 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE), createdAt: later(t0, -30 * MINUTE), updatedAt: later(t0, -2 * MINUTE) },

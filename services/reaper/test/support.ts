@@ -62,6 +62,13 @@ export const createTenant = async (db: Db, webhookUrl?: string) =>
   db.tenant.create({ data: { name: `tenant-${randomUUID().slice(0, 8)}`, ...(webhookUrl ? { webhookUrl } : {}) }, select: { id: true } });
 
 /** A processing call with one chunk in the given state, as ingest and the worker would leave it. */
+/** A 30-second uploaded call with its transcript (audio version 1): the state merge and summary start from. */
+export const createTranscribedCall = async (db: Db, input: { tenantId: string; status: "processing" | "completed" }) => {
+  const call = await db.call.create({ data: { tenantId: input.tenantId, source: "upload", status: input.status, durationSeconds: 30 }, select: { id: true } });
+  const transcript = await db.transcript.create({ data: { tenantId: input.tenantId, callId: call.id, audioVersion: 1, text: "t", segments: [] }, select: { id: true } });
+  return { call, transcript };
+};
+
 export const createCallWithChunk = async (
   db: Db,
   input: { tenantId: string; at: Date; chunk: { status: "queued" | "running" | "transcribed"; attempt?: number; startedAt?: Date | null; heartbeatAt?: Date | null; durationSeconds?: number; providerJobId?: string }; failurePolicy?: "fail" | "partial" },
