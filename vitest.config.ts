@@ -6,7 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    reporters: ["default"],
+    // The summary reporter repeats, last, what failed and why: a CI log must explain itself.
+    reporters: ["default", "./scripts/test-summary-reporter.ts"],
     // The AWS SDK's notice that its 2027 releases need Node 22 (README: known limits) in every test's output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },

@@ -3,6 +3,8 @@
 # Postgres and NATS (started when not running), npm packages and generated code. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/step.sh
+trap_step bootstrap
 
 PNPM_VERSION=10.34.8
 DEBIAN_PACKAGES=(ffmpeg sox pocketsphinx pocketsphinx-en-us festival festvox-us-slt-hts)

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Starts the local Postgres and NATS (JetStream) this machine kind ships, when they are not running.
 set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/step.sh
+trap_step services
 
 log() { printf '\033[1m[services]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
