@@ -1,9 +1,8 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, test } from "@callflow/testkit";
+import { describe, expect, freePort, spawnService, stopService, test, waitReady, type ServiceProcess } from "@callflow/testkit";
 import { pipelineEnv } from "./support/pipeline-env.ts";
-import { freePort, spawnService, stopService, waitReady, type ServiceProcess } from "./support/service-processes.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SERVICES = ["ingest", "transcription", "aggregator", "merge", "summary", "reaper"] as const;

@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createApiKey, ADMIN_SCOPE } from "@callflow/ingest";
 import { summaryContent } from "@callflow/summary";
-import { describe, expect, test, waitFor, wordErrorRate } from "@callflow/testkit";
+import { describe, expect, freePort, spawnService, stopService, test, waitFor, waitReady, wordErrorRate, type ServiceProcess } from "@callflow/testkit";
 import { sampleScript, synthesizeCall } from "../src/sample-call.ts";
 import { pipelineEnv } from "./support/pipeline-env.ts";
-import { freePort, spawnService, stopService, waitReady, type ServiceProcess } from "./support/service-processes.ts";
 
 const run = promisify(execFile);
 const durationOf = async (file: string) => Number((await run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", file])).stdout.trim());

@@ -4,10 +4,9 @@ import * as aggregator from "@callflow/aggregator";
 import * as ingest from "@callflow/ingest";
 import * as reaper from "@callflow/reaper";
 import * as transcription from "@callflow/transcription";
-import { describe, expect, test, waitFor } from "@callflow/testkit";
+import { describe, expect, freePort, spawnService, stopService, test, waitFor, waitReady } from "@callflow/testkit";
 import { synthesizeCall } from "../src/sample-call.ts";
 import { pipelineEnv } from "./support/pipeline-env.ts";
-import { freePort, spawnService, stopService, waitReady } from "./support/service-processes.ts";
 
 describe("a transcription worker killed mid-chunk", () => {
   test("leaves a running chunk that the reaper re-drives and a new worker completes, once", async ({ database, messaging, storage }) => {

@@ -9,7 +9,7 @@ import {
   type StoredMsg,
 } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/nats-core";
-import { decodeEvent, type EventKey, type EventOf, type Topology } from "@callflow/contracts";
+import { decodeEvent, isUuid, type EventKey, type EventOf, type Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import type { CallflowMetrics, Logger } from "@callflow/telemetry";
 import type { DeadLetterEnvelope, DeadLetterReason, DeadLetterSink, EntityFailureHook } from "./envelope.ts";
@@ -20,7 +20,6 @@ import { createOutboxRelay, emitInTransaction, type Publisher } from "./outbox.t
  * kept in Postgres for inspection and replay, with the entity it concerns marked failed.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Identity fields of event payloads, most specific first: a chunk event fails its chunk, not its call. */
 const ENTITY_FIELDS = [
@@ -53,7 +52,7 @@ const entityOf = (decoded: DecodedEvent | undefined) => {
   return {
     entityType: found?.[1] ?? null,
     entityId: found ? (fields[found[0]] as string) : null,
-    tenantId: typeof tenantId === "string" && UUID.test(tenantId) ? tenantId : null,
+    tenantId: typeof tenantId === "string" && isUuid(tenantId) ? tenantId : null,
   };
 };
 
@@ -346,7 +345,7 @@ const replayHeaders = (stored: unknown): Record<string, string> => {
  * (same n) is dropped by JetStream's duplicate window and answers the first replay's sequence.
  */
 export async function replayDeadLetter(deps: { db: Db; publisher: Publisher }, id: string): Promise<number> {
-  if (!UUID.test(id)) throw new DeadLetterNotFoundError(id);
+  if (!isUuid(id)) throw new DeadLetterNotFoundError(id);
   const letter = await deps.db.deadLetter.findUnique({
     where: { id },
     select: { subject: true, headers: true, payload: true, replayCount: true },

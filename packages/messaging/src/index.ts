@@ -23,6 +23,7 @@ export {
   ack,
   classifyError,
   dead,
+  parseRetryAfter,
   PermanentError,
   retry,
   RetryableError,
@@ -61,4 +62,5 @@ export {
   type Worker,
   type WorkerContext,
 } from "./worker.ts";
+export { systemClock, type Clock } from "./clock.ts";
 export type { DeadLetterEnvelope, DeadLetterReason, DeadLetterSink, Envelope, EntityFailureHook } from "./envelope.ts";

@@ -53,6 +53,18 @@ export class RetryableError extends Error {
   }
 }
 
+/**
+ * An HTTP `Retry-After` (seconds, or an HTTP date) as milliseconds from `now`, for a RetryableError's
+ * `retryAfterMs`; undefined when absent or unreadable.
+ */
+export const parseRetryAfter = (value: string | null | undefined, now = Date.now()): number | undefined => {
+  if (!value) return undefined;
+  const seconds = Number(value.trim());
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+};
+
 /** A failure no retry can fix: bad input, unsupported audio, a 4xx that is the request's fault. */
 export class PermanentError extends Error {
   override readonly name = "PermanentError";

@@ -7,3 +7,4 @@ export { waitFor } from "./wait.ts";
 export * from "./providers/index.ts";
 export { normalizeWords, wordErrorRate } from "./wer.ts";
 export { freePort, startOwnNatsServer, type OwnNatsServer } from "./own-nats.ts";
+export { spawnService, stopService, waitReady, type ServiceProcess } from "./service-process.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { reaperPolicyFromEnv, type ReaperPolicy } from "@callflow/reaper";
+import { reaperPolicyFromEnv, type ReaperPolicy } from "@callflow/housekeeping";
 import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 

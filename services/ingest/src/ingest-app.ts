@@ -14,7 +14,7 @@ import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { OutboxPublisher } from "@callflow/messaging";
-import type { ReaperPolicy } from "@callflow/reaper";
+import type { ReaperPolicy } from "@callflow/housekeeping";
 import { progressRoutes } from "./routes/progress.ts";
 import { reprocessRoutes } from "./routes/reprocess.ts";
 import { webhookRoutes, type WebhookDeps } from "./routes/webhooks.ts";

@@ -1,9 +1,7 @@
+import { jetstream } from "@nats-io/jetstream";
 import { encodeEvent } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
-import { testInfraUrls, waitFor } from "@callflow/testkit";
-// The summary worker itself, so the re-run is seen through to its new revision (ingest does not
-// depend on it at run time; this test does).
-import { start as startSummary, summaryConfigFromEnv } from "@callflow/summary";
+import { freePort, spawnService, stopService, testInfraUrls, waitFor, waitReady } from "@callflow/testkit";
 import { describe, expect, test } from "./support/ingest-fixture.ts";
 
 const TRANSCRIPT = "Hi, my name is Ana Lima. Please call me back at 555-330-1212 about my invoice. I will send the receipt today.";
@@ -42,20 +40,22 @@ const seedTranscribedCall = async (db: Db, tenantId: string, input: { callStatus
 
 describe("POST /v1/calls/{id}/summary/retry", () => {
   test("re-runs a completed call's summary as revision 2, and the call stays completed", async ({ ingest, database, messaging }) => {
-    const summary = await startSummary(
-      summaryConfigFromEnv({
-        CALLFLOW_DATABASE_URL: database.url,
-        CALLFLOW_NATS_URL: testInfraUrls().nats,
-        CALLFLOW_NAMESPACE: messaging.namespace,
-        CALLFLOW_LOG_LEVEL: "silent",
-        CALLFLOW_SUMMARY_OPS_PORT: "0",
-      }),
-    );
+    // The summary worker as its own process, as it runs in production, so the re-run is seen through
+    // to its new revision: ingest does not depend on the summary service, only on its events.
+    const opsPort = await freePort();
+    const summary = spawnService("summary", {
+      CALLFLOW_DATABASE_URL: database.url,
+      CALLFLOW_NATS_URL: testInfraUrls().nats,
+      CALLFLOW_NAMESPACE: messaging.namespace,
+      CALLFLOW_LOG_LEVEL: "silent",
+      CALLFLOW_SUMMARY_OPS_PORT: String(opsPort),
+    });
     try {
+      await waitReady(summary, `http://127.0.0.1:${opsPort}/readyz`);
       const { db } = ingest;
       const { tenantId } = ingest.tenant;
       const call = await seedTranscribedCall(db, tenantId, { callStatus: "processing", summaryStage: "queued" });
-      await summary.context.js.publish(
+      await jetstream(messaging.nats).publish(
         ingest.topology.subject("callTranscribed"),
         encodeEvent("callTranscribed", { tenantId, callId: call.callId, transcriptId: call.transcriptId, partial: false, audioVersion: 1 }),
         { msgID: "first-transcribed" },
@@ -80,7 +80,7 @@ describe("POST /v1/calls/{id}/summary/retry", () => {
       expect(audit).toMatchObject({ actor: `api-key:${ingest.tenant.keyId}`, tenantId });
       expect(audit.before).toMatchObject({ status: "completed", summaryStage: "succeeded", summaryAttempt: 1 });
     } finally {
-      await summary.stop();
+      await stopService(summary);
     }
   });
 

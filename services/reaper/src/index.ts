@@ -1,15 +1,9 @@
 import { commitWithEvents, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage, type OpenStorage } from "@callflow/storage";
+import { reaperMetrics, sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "@callflow/housekeeping";
 import type { ReaperConfig } from "./config.ts";
-import { reaperMetrics } from "./metrics.ts";
-import { sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
 
-export { reaperConfigFromEnv, reaperPolicyFromEnv, type ReaperConfig } from "./config.ts";
-export { DEFAULT_POLICY, policyWithAge, type ReaperPolicy, type StageDeadlines, type ReapedStage } from "./policy.ts";
-export { sweepNow, findStuck, type SweepOptions, type SweepResult, type SweeperDeps } from "./sweep-now.ts";
-export { reaperMetrics, type ReaperMetrics } from "./metrics.ts";
-export type { ReaperAction, ActionOutcome, Commit, SweepPorts, BeforeWriteHook } from "./actions.ts";
-export type { StuckEntity } from "./sweeps/sweep.ts";
+export { reaperConfigFromEnv, type ReaperConfig } from "./config.ts";
 
 export interface ReaperHandle extends ServiceHandle {
   /** One sweep now, outside the timer (the lock still applies). */

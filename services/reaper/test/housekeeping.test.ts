@@ -3,7 +3,8 @@ import { Readable } from "node:stream";
 import { commitWithEvents } from "@callflow/messaging";
 import type { ObjectStore, PendingMultipartUpload } from "@callflow/storage";
 import { waitFor } from "@callflow/testkit";
-import { reaperConfigFromEnv, sweepNow, type SweeperDeps } from "../src/index.ts";
+import { sweepNow, type SweeperDeps } from "@callflow/housekeeping";
+import { reaperConfigFromEnv } from "../src/index.ts";
 import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, reaperEnv, startReaper } from "./support.ts";
 
 describe("housekeeping sweeps", () => {

@@ -1,5 +1,5 @@
+import { systemClock, type Clock } from "@callflow/messaging";
 import type { ChunkRepo } from "./chunks/chunk-repo.ts";
-import { systemClock, type Clock } from "./delivery.ts";
 import type { JobSignals } from "./jobs/job-signals.ts";
 import { offsetTranscription } from "./offset-transcription.ts";
 import type { AsyncSpeechToText } from "./speech-to-text/port.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError, field, parseConfig, type ConfigProblem, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
+import { isUuid } from "@callflow/contracts";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
 
 const MiB = 1024 * 1024;
@@ -80,13 +81,11 @@ export interface TranscriptionConfig extends ServiceConnection {
   readonly storage: StorageConfig;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 const parseTenantProviders = (raw: string | undefined, problems: ConfigProblem[]): Record<string, ProviderName> => {
   const map: Record<string, ProviderName> = {};
   for (const entry of (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean)) {
     const [tenant, provider] = entry.split("=").map((s) => s.trim());
-    if (!tenant || !UUID.test(tenant) || !PROVIDERS.includes(provider as ProviderName)) {
+    if (!tenant || !isUuid(tenant) || !PROVIDERS.includes(provider as ProviderName)) {
       problems.push({ variable: "CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS", message: `CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS has an entry that is not tenant-uuid=${PROVIDERS.join("|")}: ${JSON.stringify(entry)}` });
       continue;
     }

@@ -13,9 +13,3 @@ export type Verdict = { kind: "ack"; reason: string } | { kind: "retry"; afterMs
 
 export const ack = (reason: string): Verdict => ({ kind: "ack", reason });
 export const retryAfter = (afterMs: number, reason: string): Verdict => ({ kind: "retry", afterMs: Math.max(0, Math.round(afterMs)), reason });
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };

@@ -1,6 +1,6 @@
 import type { Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
-import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
+import { commitWithEvents, systemClock, type Clock, type OutboxRelay } from "@callflow/messaging";
 import { evaluateCompleteness } from "./completeness.ts";
 import { isSettled, readLedgerIn, type LedgerReader } from "./read-ledger.ts";
 import { settleCall, type Settlement } from "./settle-call.ts";
@@ -10,12 +10,6 @@ export interface CompletenessLedger {
   /** Settles the call if every chunk is in; the verdict and its event commit together. */
   settle(callId: string): Promise<Settlement>;
 }
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 export const createCompletenessLedger = (deps: {
   db: Db;

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Db } from "@callflow/db";
 import { createOutboxRelay, DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter, type OutboxPublisher } from "@callflow/messaging";
-import { findStuck, sweepNow, type ReaperPolicy } from "@callflow/reaper";
+import { findStuck, sweepNow, type ReaperPolicy } from "@callflow/housekeeping";
 import type { ObjectStore } from "@callflow/storage";
 import type { Logger } from "@callflow/telemetry";
 import type { Commit } from "../calls/commit.ts";

@@ -1,3 +1,4 @@
+import { isUuid } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import type { ObjectStore } from "@callflow/storage";
 import type { AudioProbe } from "../audio/probe.ts";
@@ -13,10 +14,8 @@ export interface CallRouteDeps {
   maxUploadBytes: number;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** A path id that is not a UUID names nothing: 404, like any other unknown call. */
 export const callIdOf = (params: { id: string }): string => {
-  if (!UUID.test(params.id)) throw notFound("call", params.id);
+  if (!isUuid(params.id)) throw notFound("call", params.id);
   return params.id.toLowerCase();
 };

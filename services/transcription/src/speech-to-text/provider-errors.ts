@@ -1,3 +1,5 @@
+import { parseRetryAfter } from "@callflow/messaging";
+
 /**
  * Provider failures, classified once at the adapter's edge (STYLE.md): the handler decides from
  * `retryable` alone and persists `code` and `message` on the chunk (invariant 4).
@@ -29,15 +31,6 @@ export class ProviderError extends Error {
   /** The provider's HTTP status, when it answered. */
   readonly status: number | undefined;
 }
-
-/** `Retry-After` in seconds or as an HTTP date; undefined when absent or unreadable. */
-export const parseRetryAfter = (value: string | null | undefined, now = Date.now()): number | undefined => {
-  if (!value) return undefined;
-  const seconds = Number(value.trim());
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-};
 
 /** An HTTP answer from a provider as an error: 429 and 5xx are worth retrying, other 4xx are not. */
 export const errorForStatus = (provider: string, status: number, detail: string, retryAfter?: string | null): ProviderError => {

@@ -1,5 +1,5 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
-import { RetryableError } from "@callflow/messaging";
+import { parseRetryAfter, RetryableError } from "@callflow/messaging";
 import { SummaryFailedError, type SummarizeContext } from "../port.ts";
 import { summaryContent, type SummaryContent } from "../summary-content.ts";
 
@@ -27,15 +27,6 @@ type Failure =
   | { kind: "invalid_output"; message: string }
   | { kind: "unavailable"; message: string; retryAfterMs?: number | undefined }
   | { kind: "rejected"; message: string };
-
-/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-export const parseRetryAfter = (value: string | null | undefined, now = Date.now()): number | undefined => {
-  if (!value) return undefined;
-  const seconds = Number(value.trim());
-  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-};
 
 const classify = (error: unknown, timeoutMs: number): Failure | undefined => {
   if (error instanceof APIUserAbortError) return undefined;

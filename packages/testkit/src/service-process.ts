@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { waitFor } from "@callflow/testkit";
+import { waitFor } from "./wait.ts";
 
-export { freePort } from "@callflow/testkit";
-
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
 export interface ServiceProcess {
   name: string;
