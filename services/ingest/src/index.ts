@@ -53,7 +53,7 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
     await waitForDatabase(db, { databaseUrl: config.databaseUrl, limitMs: config.databaseWaitMs, logger });
 
     // Every concurrent upload holds about (queueSize + 1) × partSize: ingest runs many at once.
-    const storage = await openStorage(config.storage, { upload: { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight } });
+    const storage = await openStorage(config.storage, { upload: { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight }, logger });
     cleanups.push(() => storage.close());
 
     const nats = await connect({ servers: config.natsUrl, name: "callflow-ingest", reconnect: true, maxReconnectAttempts: -1, timeout: 5_000 });
