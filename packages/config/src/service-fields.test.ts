@@ -10,10 +10,16 @@ describe("the fields every service reads", () => {
     expect(serviceConnection(parseConfig(schema, {}))).toEqual({
       databaseUrl: "postgresql://postgres@127.0.0.1:5432/callflow",
       databasePoolSize: 7,
+      databaseWaitMs: 180_000,
       natsUrl: "nats://127.0.0.1:4222",
       namespace: "callflow",
       logLevel: "info",
     });
+  });
+
+  it("read how long to wait for an unreachable Postgres at start", () => {
+    expect(serviceConnection(parseConfig(schema, { CALLFLOW_DATABASE_WAIT_MS: "2000" })).databaseWaitMs).toBe(2_000);
+    expect(() => parseConfig(schema, { CALLFLOW_DATABASE_WAIT_MS: "soon" })).toThrow(/CALLFLOW_DATABASE_WAIT_MS is not a positive whole number of milliseconds/);
   });
 
   it("name the variable that is wrong", () => {

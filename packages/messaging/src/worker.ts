@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from "@nats-io/nats-core";
 import { connect } from "@nats-io/transport-node";
 import { topology as topologyFor, type ConsumerKey, type Topology } from "@callflow/contracts";
-import { assertMigrated, createDb, type Db } from "@callflow/db";
+import { createDb, waitForDatabase, type Db } from "@callflow/db";
 import {
   createLogger,
   createMetrics,
@@ -85,6 +85,8 @@ export interface StartWorkerOptions {
   telemetry?: Pick<TelemetryOptions, "spanProcessors" | "exporter">;
   topologyOptions?: Omit<TopologyOptions, "logger">;
   databasePoolSize?: number;
+  /** How long to wait at start for an unreachable Postgres; default 3 minutes (waitForDatabase). */
+  databaseWaitMs?: number;
   /** Start the outbox relay's sweeper here; default true (several processes may run it). */
   outboxSweeper?: boolean;
   /** Releases what the service opened before the worker (storage, a pool): after the worker stops, or if it fails to start. */
@@ -118,13 +120,14 @@ export interface ServiceHandle {
 /** The startWorker options every service fills the same way from its configuration. */
 export const workerBasics = (
   service: string,
-  config: { databaseUrl: string; databasePoolSize: number; natsUrl: string; namespace: string; logLevel: string; opsPort: number },
+  config: { databaseUrl: string; databasePoolSize: number; databaseWaitMs?: number; natsUrl: string; namespace: string; logLevel: string; opsPort: number },
   options: ServiceStartOptions,
-): Pick<StartWorkerOptions, "service" | "natsUrl" | "databaseUrl" | "databasePoolSize" | "namespace" | "opsPort" | "logLevel" | "handleSignals" | "metrics"> => ({
+): Pick<StartWorkerOptions, "service" | "natsUrl" | "databaseUrl" | "databasePoolSize" | "databaseWaitMs" | "namespace" | "opsPort" | "logLevel" | "handleSignals" | "metrics"> => ({
   service,
   natsUrl: config.natsUrl,
   databaseUrl: config.databaseUrl,
   databasePoolSize: config.databasePoolSize,
+  databaseWaitMs: config.databaseWaitMs,
   namespace: config.namespace,
   opsPort: config.opsPort,
   logLevel: config.logLevel,
@@ -209,7 +212,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     const db = createDb(options.databaseUrl, { poolSize: options.databasePoolSize ?? 5 });
     cleanups.push(() => db.$disconnect());
 
-    await assertMigrated(db);
+    // The ops server starts only after this, so nothing reports ready while Postgres is awaited.
+    await waitForDatabase(db, { databaseUrl: options.databaseUrl, limitMs: options.databaseWaitMs, logger });
     const js = jetstream(nats);
     const jsm = await jetstreamManager(nats);
     const publisher = createPublisher({ js, tracer: telemetry.tracer });

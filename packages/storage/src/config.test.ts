@@ -13,6 +13,7 @@ describe("storageConfigFromEnv", () => {
       credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" },
       forcePathStyle: true,
       maxAttempts: 3,
+      waitMs: 180_000,
       embedded: { port: 0, directory: undefined },
     });
     expect(Object.isFrozen(config)).toBe(true);

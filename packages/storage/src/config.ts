@@ -1,6 +1,7 @@
 import { EMBEDDED_S3_CREDENTIALS } from "./embedded-s3.ts";
 import type { ListingApi } from "./listing.ts";
 import { StorageConfigError } from "./errors.ts";
+import { DEFAULT_S3_WAIT_MS } from "./wait-for-bucket.ts";
 import { DEFAULT_S3_MAX_ATTEMPTS, DEFAULT_S3_TIMEOUTS, type S3Credentials, type S3Timeouts } from "./s3-client.ts";
 
 export interface StorageConfig {
@@ -14,6 +15,8 @@ export interface StorageConfig {
   readonly timeouts: Readonly<S3Timeouts>;
   readonly maxAttempts: number;
   readonly embedded: { readonly port: number; readonly directory: string | undefined };
+  /** At start, how long an unreachable server is waited for; unset (a hand-built config) means 3 minutes. */
+  readonly waitMs?: number;
   /** How to list: real servers page ListObjectsV2; s3rver (embedded, or shared by `callflow up`) needs ListObjects. */
   readonly listingApi: ListingApi | undefined;
 }
@@ -43,6 +46,7 @@ export const storageConfigFromEnv = (env: Env = process.env): StorageConfig => {
       socketIdleMs: readInteger(env, "CALLFLOW_S3_SOCKET_IDLE_TIMEOUT_MS", DEFAULT_S3_TIMEOUTS.socketIdleMs, 1),
     }),
     maxAttempts: readInteger(env, "CALLFLOW_S3_MAX_ATTEMPTS", DEFAULT_S3_MAX_ATTEMPTS, 1, 10),
+    waitMs: readInteger(env, "CALLFLOW_S3_WAIT_MS", DEFAULT_S3_WAIT_MS, 1),
     embedded: Object.freeze({
       port: readInteger(env, "CALLFLOW_S3_EMBEDDED_PORT", 0, 0, 65_535),
       directory: read(env, "CALLFLOW_S3_EMBEDDED_DIR"),

@@ -22,6 +22,7 @@ export {
   type ObjectStoreOptions,
 } from "./object-store.ts";
 export { openStorage, type OpenStorage } from "./open-storage.ts";
+export { DEFAULT_S3_WAIT_MS, isStorageUnreachable, StorageUnreachableError, waitForBucket, type BucketWaitOptions } from "./wait-for-bucket.ts";
 export { DEFAULT_UPLOAD_TUNING, type PutOptions, type StoredObject, type UploadTuning } from "./put-stream.ts";
 export {
   createS3Client,

@@ -3,6 +3,7 @@ import { startEmbeddedS3 } from "./embedded-s3.ts";
 import { createObjectStore, type ObjectStore } from "./object-store.ts";
 import type { UploadTuning } from "./put-stream.ts";
 import { createS3Client } from "./s3-client.ts";
+import { DEFAULT_S3_WAIT_MS, waitForBucket } from "./wait-for-bucket.ts";
 
 export interface OpenStorage {
   store: ObjectStore;
@@ -14,9 +15,13 @@ export interface OpenStorage {
 
 /**
  * The composition root's one call for object storage: the embedded s3rver when no endpoint is
- * configured, then a store whose bucket is known to exist.
+ * configured, then a store whose bucket is known to exist. A server that cannot be reached yet is
+ * waited for up to `config.waitMs`; one that answers with an error fails at once.
  */
-export const openStorage = async (config: StorageConfig, options: { upload?: UploadTuning } = {}): Promise<OpenStorage> => {
+export const openStorage = async (
+  config: StorageConfig,
+  options: { upload?: UploadTuning; logger?: { warn(details: Record<string, unknown>, message: string): void } } = {},
+): Promise<OpenStorage> => {
   const embedded =
     config.endpoint === undefined
       ? await startEmbeddedS3({ bucket: config.bucket, port: config.embedded.port, directory: config.embedded.directory })
@@ -42,7 +47,11 @@ export const openStorage = async (config: StorageConfig, options: { upload?: Upl
     await embedded?.close();
   };
   try {
-    await store.ensureBucket();
+    await waitForBucket(() => store.ensureBucket(), {
+      endpoint: endpoint ?? `AWS S3 (${config.region})`,
+      limitMs: config.waitMs ?? DEFAULT_S3_WAIT_MS,
+      logger: options.logger,
+    });
   } catch (error) {
     await close();
     throw error;

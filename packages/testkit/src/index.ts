@@ -3,8 +3,9 @@ export { testInfraUrls, InfrastructureUnavailableError, uniqueSuffix } from "./e
 export { createTestDatabase, createEmptyDatabase, type TestDatabase } from "./postgres.ts";
 export { createTestNamespace, connectTestNats, type TestNamespace } from "./nats.ts";
 export { createTestBucket, embeddedS3ForWorker, type TestBucket } from "./storage.ts";
-export { waitFor } from "./wait.ts";
+export { settlesWithin, waitFor } from "./wait.ts";
 export * from "./providers/index.ts";
 export { normalizeWords, wordErrorRate } from "./wer.ts";
 export { freePort, startOwnNatsServer, type OwnNatsServer } from "./own-nats.ts";
 export { spawnService, stopService, waitReady, type ServiceProcess } from "./service-process.ts";
+export { startTcpGate, type TcpGate } from "./tcp-gate.ts";

@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import { connect } from "@nats-io/transport-node";
 import type { Registry } from "prom-client";
 import { topology } from "@callflow/contracts";
-import { assertMigrated, createDb } from "@callflow/db";
+import { createDb, waitForDatabase } from "@callflow/db";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { createOutboxRelay, createPostgresDeadLetterSink, createPublisher, declareTopology, startConsumer } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
@@ -49,10 +49,11 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
   try {
     const db = createDb(config.databaseUrl, { poolSize: config.databasePoolSize });
     cleanups.push(() => db.$disconnect());
-    await assertMigrated(db);
+    // The API listens only after this, so nothing reports ready while Postgres is awaited.
+    await waitForDatabase(db, { databaseUrl: config.databaseUrl, limitMs: config.databaseWaitMs, logger });
 
     // Every concurrent upload holds about (queueSize + 1) × partSize: ingest runs many at once.
-    const storage = await openStorage(config.storage, { upload: { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight } });
+    const storage = await openStorage(config.storage, { upload: { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight }, logger });
     cleanups.push(() => storage.close());
 
     const nats = await connect({ servers: config.natsUrl, name: "callflow-ingest", reconnect: true, maxReconnectAttempts: -1, timeout: 5_000 });
