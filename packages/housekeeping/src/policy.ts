@@ -1,5 +1,5 @@
 /**
- * How long each kind of non-terminal row may stay as it is (DESIGN.md invariant 2), and what the
+ * How long each kind of non-terminal row may stay as it is (docs/design.md invariant 2), and what the
  * reaper does once it has not moved. Pure data plus the arithmetic on it: the sweeps and the admin
  * "stuck" view read their deadlines from here, so both agree on what "overdue" means.
  */

@@ -16,7 +16,7 @@ import type { DeadLetterEnvelope, DeadLetterReason, DeadLetterSink, EntityFailur
 import { createOutboxRelay, emitInTransaction, type Publisher } from "./outbox.ts";
 
 /**
- * Dead letters (DESIGN.md invariants 4 and 7): the full original envelope of a message given up on,
+ * Dead letters (docs/design.md invariants 4 and 7): the full original envelope of a message given up on,
  * kept in Postgres for inspection and replay, with the entity it concerns marked failed.
  */
 

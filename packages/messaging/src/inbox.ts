@@ -1,7 +1,7 @@
 import type { TransactionClient } from "./outbox.ts";
 
 /**
- * Idempotent consumers (DESIGN.md invariant 6). Both helpers run inside the transaction of the
+ * Idempotent consumers (docs/design.md invariant 6). Both helpers run inside the transaction of the
  * effect, so "applied" and "recorded as applied" commit or roll back together.
  */
 

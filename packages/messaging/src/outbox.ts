@@ -4,7 +4,7 @@ import type { Db, Prisma } from "@callflow/db";
 import { injectTraceContext, type CallflowMetrics, type Logger } from "@callflow/telemetry";
 
 /**
- * The transactional outbox (DESIGN.md invariant 1): an event is a row committed with the state change
+ * The transactional outbox (docs/design.md invariant 1): an event is a row committed with the state change
  * it announces. The relay publishes it right after commit; its sweeper republishes whatever is still
  * unpublished a few seconds later. `Nats-Msg-Id` is the row id, so JetStream drops the duplicates a
  * crash between publish and marking can cause (within the stream's duplicate_window).

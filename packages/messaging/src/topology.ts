@@ -16,7 +16,7 @@ import type { ConsumerKey, StreamKey, Topology } from "@callflow/contracts";
 import type { Logger } from "@callflow/telemetry";
 
 /**
- * Streams and durable consumers are declared in code (DESIGN.md invariant 9). At start a service
+ * Streams and durable consumers are declared in code (docs/design.md invariant 9). At start a service
  * creates what is missing, updates what JetStream can change safely, and refuses to start on drift
  * that needs an operator's decision.
  */

@@ -1,5 +1,5 @@
 /**
- * Whether a call's chunks are all in (DESIGN.md invariant 3), decided from the chunk rows of one
+ * Whether a call's chunks are all in (docs/design.md invariant 3), decided from the chunk rows of one
  * audio version. Pure: the caller loads the rows under the call's row lock and acts on the verdict.
  *
  * A chunk split for a provider's limit is `superseded`; its parts (rows with `parentChunkId`) stand

@@ -2,7 +2,7 @@
 // @generated from file callflow/events/v1/events.proto (package callflow.events.v1, syntax proto3)
 /* eslint-disable */
 
-// Callflow's event contracts. Events carry identities, never arguments (DESIGN.md invariant 5):
+// Callflow's event contracts. Events carry identities, never arguments (docs/design.md invariant 5):
 // a handler loads what it needs from Postgres. Trace context travels in NATS headers.
 // A breaking change is a new package version (callflow.events.v2), never an edit here.
 
