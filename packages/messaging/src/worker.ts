@@ -206,13 +206,23 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch((error: unknown) => logger.warn({ err: error }, "cleanup failed"));
   };
 
+  // The ops server comes first: /healthz answers while NATS and Postgres are awaited, and /readyz
+  // says what start-up is waiting for until the consumers are bound.
+  let phase = "connecting to NATS";
+  let checks: (() => Promise<ReadinessChecks>) | undefined;
+  let stopping: Promise<void> | undefined;
+  const readiness = async (): Promise<ReadinessChecks> =>
+    stopping ? { worker: "stopping" } : checks ? checks() : { startup: phase };
+
   try {
+    const ops: OpsServer = await serveOps({ port: options.opsPort, ...(options.opsHost ? { host: options.opsHost } : {}), registry: metrics.registry, readiness });
+    cleanups.push(() => ops.close());
     const { nats, connected } = await connectNats(options.natsUrl, service, logger);
     cleanups.push(() => nats.drain().catch(() => nats.close()));
     const db = createDb(options.databaseUrl, { poolSize: options.databasePoolSize ?? 5 });
     cleanups.push(() => db.$disconnect());
 
-    // The ops server starts only after this, so nothing reports ready while Postgres is awaited.
+    phase = "waiting for Postgres";
     await waitForDatabase(db, { databaseUrl: options.databaseUrl, limitMs: options.databaseWaitMs, logger });
     const js = jetstream(nats);
     const jsm = await jetstreamManager(nats);
@@ -221,6 +231,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     const context: WorkerContext = { service, topology: t, db, nats, js, jsm, publisher, relay, logger, metrics, tracer: telemetry.tracer };
 
     const registrations = typeof options.consumers === "function" ? options.consumers(context) : options.consumers;
+    phase = "declaring streams and consumers";
     const declared = await declareTopology(jsm, t, registrations.map((registration) => registration.declaration), { ...options.topologyOptions, logger });
     logger.info({ ...declared, namespace: t.namespace }, "topology checked");
 
@@ -265,7 +276,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     }
     if (capture) cleanups.push(() => capture.stop());
 
-    const readiness = async (): Promise<ReadinessChecks> => {
+    checks = async (): Promise<ReadinessChecks> => {
       const extra = Object.entries(options.readiness ?? {});
       const [postgres, ...extraResults] = await Promise.all([
         withTimeout(db.$queryRaw`SELECT 1`, 1_500, "postgres").then(
@@ -282,11 +293,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
         ...Object.fromEntries(extra.map(([name], i) => [name, extraResults[i] ?? false])),
       };
     };
-    const ops: OpsServer = await serveOps({ port: options.opsPort, ...(options.opsHost ? { host: options.opsHost } : {}), registry: metrics.registry, readiness });
-    cleanups.push(() => ops.close());
     logger.info({ ops: ops.url, consumers: consumers.map((consumer) => consumer.durable) }, "worker started");
 
-    let stopping: Promise<void> | undefined;
     const stop = (): Promise<void> => {
       stopping ??= (async () => {
         logger.info({ graceMs }, "worker stopping");

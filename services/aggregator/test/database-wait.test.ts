@@ -1,19 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { DatabaseUnreachableError } from "@callflow/db";
-import { describe, expect, settlesWithin, startTcpGate, test, testInfraUrls, waitFor } from "@callflow/testkit";
+import { describe, expect, freePort, settlesWithin, startTcpGate, test, testInfraUrls, waitFor } from "@callflow/testkit";
 import { start, type AggregatorConfig } from "../src/index.ts";
 import { ledgerEventPublisher } from "./support/ledger-events.ts";
 
 const postgres = { host: "127.0.0.1", port: Number(new URL(testInfraUrls().postgres).port || 5432) };
 
-const configFor = (databaseUrl: string, namespace: string, databaseWaitMs: number): AggregatorConfig => ({
+const configFor = (databaseUrl: string, namespace: string, databaseWaitMs: number, opsPort = 0): AggregatorConfig => ({
   databaseUrl,
   databasePoolSize: 4,
   databaseWaitMs,
   natsUrl: testInfraUrls().nats,
   namespace,
   logLevel: process.env.CALLFLOW_TEST_LOG ?? "silent",
-  opsPort: 0,
+  opsPort,
   concurrency: 2,
   ackWaitMs: 10_000,
   maxDeliver: 5,
@@ -28,11 +28,15 @@ describe("a service started while Postgres is unreachable", () => {
   test("waits for Postgres, becomes ready, completes a call, and reports postgres not ready while it is lost again", async ({ database, messaging }) => {
     const gate = await startTcpGate(postgres);
     const { db } = database;
-    const starting = start(configFor(gate.url(database.url), messaging.namespace, 60_000), { handleSignals: false });
+    const opsPort = await freePort();
+    const starting = start(configFor(gate.url(database.url), messaging.namespace, 60_000, opsPort), { handleSignals: false });
     const settled = starting.then(() => "started", (error: unknown) => error);
     try {
       // Refused connections used to fail start() within milliseconds; now it is still trying seconds later.
       expect(await settlesWithin(settled, 2_500)).toBe(false);
+      // Alive while it waits (no liveness restart), and not ready, saying what it waits for.
+      expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+      expect(await readiness(`http://127.0.0.1:${opsPort}`)).toMatchObject({ status: 503, body: { checks: { startup: "waiting for Postgres" } } });
       await gate.open();
 
       const aggregator = await starting;

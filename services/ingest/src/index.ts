@@ -11,6 +11,7 @@ import { ffprobeAudio } from "./audio/probe.ts";
 import { cachedApiKeyLookup, postgresApiKeyLookup } from "./auth/api-keys.ts";
 import { outboxCommit } from "./calls/commit.ts";
 import type { IngestConfig } from "./config.ts";
+import { startStartupResponder } from "./http/startup-responder.ts";
 import { createIngestApp } from "./ingest-app.ts";
 import { notifierDeclaration } from "./notifications/notifier-consumer.ts";
 import { ffmpegTrimmer } from "./audio/trim.ts";
@@ -47,15 +48,25 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
   };
 
   try {
+    let phase = "waiting for Postgres";
+    const startup = await startStartupResponder({ host: config.host, port: config.port, phase: () => phase });
+    let startupOpen = true;
+    const closeStartup = async () => {
+      if (startupOpen) await startup.close();
+      startupOpen = false;
+    };
+    cleanups.push(closeStartup);
+
     const db = createDb(config.databaseUrl, { poolSize: config.databasePoolSize });
     cleanups.push(() => db.$disconnect());
-    // The API listens only after this, so nothing reports ready while Postgres is awaited.
     await waitForDatabase(db, { databaseUrl: config.databaseUrl, limitMs: config.databaseWaitMs, logger });
 
+    phase = "waiting for object storage";
     // Every concurrent upload holds about (queueSize + 1) × partSize: ingest runs many at once.
     const storage = await openStorage(config.storage, { upload: { partSizeBytes: config.uploadPartBytes, queueSize: config.uploadPartsInFlight }, logger });
     cleanups.push(() => storage.close());
 
+    phase = "connecting to NATS";
     const nats = await connect({ servers: config.natsUrl, name: "callflow-ingest", reconnect: true, maxReconnectAttempts: -1, timeout: 5_000 });
     cleanups.push(() => nats.drain());
     const topo = topology(config.namespace);
@@ -121,7 +132,9 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
     cleanups.push(async () => clearInterval(expirySweep));
     cleanups.push(() => app.close());
 
-    await app.listen({ host: config.host, port: config.port });
+    // The start-up responder gives the port over to the API.
+    await closeStartup();
+    await app.listen({ host: config.host, port: startup.port });
     const address = app.server.address() as AddressInfo;
     const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
     const url = `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;

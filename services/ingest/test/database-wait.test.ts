@@ -1,5 +1,5 @@
 import { DatabaseUnreachableError } from "@callflow/db";
-import { settlesWithin, startTcpGate, testInfraUrls, waitFor } from "@callflow/testkit";
+import { freePort, settlesWithin, startTcpGate, testInfraUrls, waitFor } from "@callflow/testkit";
 import { makeAudio } from "./support/audio.ts";
 import { describe, expect, startIngestUnderTest, test } from "./support/ingest-fixture.ts";
 
@@ -8,10 +8,23 @@ const postgres = { host: "127.0.0.1", port: Number(new URL(testInfraUrls().postg
 describe("ingest started while Postgres is unreachable", () => {
   test("waits for Postgres, then accepts an authenticated upload and reports postgres not ready while it is lost", async ({ database, messaging, storage }) => {
     const gate = await startTcpGate(postgres);
-    const starting = startIngestUnderTest({ database: { url: gate.url(database.url), db: database.db }, messaging, storage }, { CALLFLOW_DATABASE_WAIT_MS: "60000" });
+    const port = await freePort();
+    const starting = startIngestUnderTest(
+      { database: { url: gate.url(database.url), db: database.db }, messaging, storage },
+      { CALLFLOW_DATABASE_WAIT_MS: "60000", CALLFLOW_INGEST_PORT: String(port) },
+    );
     try {
       // Refused connections used to fail start() within milliseconds; now it is still trying seconds later.
       expect(await settlesWithin(starting, 2_500)).toBe(false);
+      // While it waits the port answers: alive, not ready, and the API says it is starting.
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const waiting = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(waiting.status).toBe(503);
+      expect(await waiting.json()).toMatchObject({ checks: { startup: "waiting for Postgres" } });
+      const early = await fetch(`http://127.0.0.1:${port}/v1/calls`);
+      expect(early.status).toBe(503);
+      expect(early.headers.get("retry-after")).toBe("5");
+      expect(await early.json()).toMatchObject({ error: { code: "starting" } });
       await gate.open();
       const ingest = await starting;
       try {
