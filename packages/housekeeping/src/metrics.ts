@@ -4,6 +4,8 @@ export interface ReaperMetrics {
   stuck: Gauge<"stage">;
   actions: Counter<"kind" | "outcome">;
   sweepDuration: Histogram<"result">;
+  /** Timer sweeps that threw or reported errors; the timer carries on at its next interval. */
+  sweepFailures: Counter;
   deadLetters: Gauge;
 }
 
@@ -26,6 +28,9 @@ export const reaperMetrics = (registry: Registry): ReaperMetrics => ({
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
       registers: [registry],
     }),
+  ),
+  sweepFailures: once(registry, "callflow_reaper_sweep_failures_total", () =>
+    new Counter({ name: "callflow_reaper_sweep_failures_total", help: "Timer sweeps that failed (a query error, the database restarting); retried at the next interval", registers: [registry] }),
   ),
   deadLetters: once(registry, "callflow_dead_letters_unreplayed", () =>
     new Gauge({ name: "callflow_dead_letters_unreplayed", help: "Dead letters never replayed", registers: [registry] }),

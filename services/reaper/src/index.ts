@@ -19,7 +19,7 @@ export interface StartOptions extends ServiceStartOptions {
 }
 
 /**
- * The reaper as a worker with no consumers: a timer that sweeps every `intervalMs`. A sweep that is
+ * The reaper as a worker with no consumers: a sweep at start, then one every `intervalMs`. A sweep that is
  * still running when the next tick comes is not doubled; the next tick waits for it.
  */
 export async function start(config: ReaperConfig, options: StartOptions = {}): Promise<ReaperHandle> {
@@ -32,6 +32,7 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
     consumers: [],
   });
   const { context } = worker;
+  const metrics = reaperMetrics(context.metrics.registry);
   const deps: SweeperDeps = {
     db: context.db,
     commit: (work) => commitWithEvents(context.db, context.topology, work, context.relay),
@@ -39,27 +40,36 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
     store: storage.store,
     policy: config.policy,
     logger: context.logger,
-    metrics: reaperMetrics(context.metrics.registry),
+    metrics,
     sweepTimeoutMs: config.sweepTimeoutMs,
   };
 
-  let current: Promise<SweepResult> | undefined;
+  let current: Promise<SweepResult | undefined> | undefined;
   const sweep = (sweepOptions: SweepOptions = {}): Promise<SweepResult> => sweepNow(deps, { dryRun: config.dryRun, ...sweepOptions });
 
+  // Once at start (whatever a previous run left overdue is handled now, not an interval later), then
+  // every intervalMs. A failed sweep is logged and counted; it never stops the timer.
   let timer: NodeJS.Timeout | undefined;
   let running = options.timer ?? true;
-  const schedule = () => {
-    if (!running) return;
-    timer = setTimeout(() => {
-      current = sweep().catch((error: unknown) => {
-        context.logger.error({ err: error }, "reaper sweep failed");
-        return undefined as never;
-      });
-      void current.finally(schedule);
-    }, config.intervalMs);
+  const tick = () => {
+    current = sweep().then(
+      (result) => {
+        if (result.errors.length > 0) metrics.sweepFailures.inc();
+        return result;
+      },
+      (error: unknown) => {
+        metrics.sweepFailures.inc();
+        context.logger.error({ err: error }, "reaper sweep failed; trying again at the next interval");
+        return undefined;
+      },
+    );
+    void current.finally(schedule);
   };
-  schedule();
-  context.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun }, "reaper sweeping");
+  const schedule = () => {
+    if (running) timer = setTimeout(tick, config.intervalMs);
+  };
+  if (running) tick();
+  context.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun, timer: running }, "reaper sweeping");
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
