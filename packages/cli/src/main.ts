@@ -29,15 +29,30 @@ function printStack(stack: Stack): void {
   say(`  storage      ${stack.storageEndpoint}`);
 }
 
+/**
+ * A local run prints progress and results; the services' JSON log lines go to a file named at the
+ * end (CALLFLOW_LOG_FILE, or .callflow/logs/), unless --verbose asks for them on the terminal.
+ */
+function routeServiceLogs(verbose: boolean | undefined): string | undefined {
+  if (verbose) return undefined;
+  env.CALLFLOW_LOG_FILE ??= `.callflow/logs/callflow-${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
+  return env.CALLFLOW_LOG_FILE;
+}
+
 /** Starts the stack, runs `work`, stops the stack: the demo and `process --local`. */
-async function withLocalStack<T>(work: (stack: Stack) => Promise<T>): Promise<T> {
+async function withLocalStack<T>(work: (stack: Stack) => Promise<T>, verbose?: boolean): Promise<T> {
+  const logFile = routeServiceLogs(verbose);
   say("Starting Callflow in this process…");
-  const stack = await startStack(env, { randomPorts: env.CALLFLOW_INGEST_PORT === undefined });
-  printStack(stack);
   try {
-    return await work(stack);
+    const stack = await startStack(env, { randomPorts: env.CALLFLOW_INGEST_PORT === undefined });
+    printStack(stack);
+    try {
+      return await work(stack);
+    } finally {
+      await stack.stop();
+    }
   } finally {
-    await stack.stop();
+    if (logFile) say(`\nService logs: ${logFile}   (--verbose shows them here)`);
   }
 }
 
@@ -56,9 +71,12 @@ const program = new Command("callflow").description("Callflow: call recordings i
 program
   .command("up")
   .description("run every service in this process on the embedded defaults until interrupted")
-  .action(async () => {
+  .option("--verbose", "print the services' JSON log lines here instead of to a file")
+  .action(async (options: { verbose?: boolean }) => {
+    const logFile = routeServiceLogs(options.verbose);
     const stack = await startStack(env);
     printStack(stack);
+    if (logFile) say(`  logs         ${logFile}`);
     say("\nProcess a file with: pnpm callflow process <file> --key <the key above>   (Ctrl-C stops)");
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
@@ -76,9 +94,10 @@ program
   .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
   .option("--local", "start the whole stack in this process first, and stop it after")
   .option("--timeout <seconds>", "give up after this long", seconds, 900)
-  .action(async (file: string, options: { api: string; key?: string; local?: boolean; timeout: number }) => {
+  .option("--verbose", "with --local: print the services' JSON log lines here instead of to a file")
+  .action(async (file: string, options: { api: string; key?: string; local?: boolean; timeout: number; verbose?: boolean }) => {
     const code = options.local
-      ? await withLocalStack((stack) => processAndReport(stack.apiUrl, stack.apiKey, file, options.timeout))
+      ? await withLocalStack((stack) => processAndReport(stack.apiUrl, stack.apiKey, file, options.timeout), options.verbose)
       : await processAndReport(options.api, requireKey(options.key), file, options.timeout);
     process.exitCode = code;
   });
@@ -87,11 +106,12 @@ program
   .command("demo")
   .description("the README's main job: start the stack, synthesize a two-party call with festival, process it, print the result")
   .option("--timeout <seconds>", "give up after this long", seconds, 600)
-  .action(async (options: { timeout: number }) => {
+  .option("--verbose", "print the services' JSON log lines here instead of to a file")
+  .action(async (options: { timeout: number; verbose?: boolean }) => {
     say("Synthesizing a two-party sample call with festival…");
     const sample = await synthesizeCall();
     try {
-      process.exitCode = await withLocalStack((stack) => processAndReport(stack.apiUrl, stack.apiKey, sample.call, options.timeout));
+      process.exitCode = await withLocalStack((stack) => processAndReport(stack.apiUrl, stack.apiKey, sample.call, options.timeout), options.verbose);
     } finally {
       await sample.cleanup();
     }

@@ -25,6 +25,9 @@ describe("the README's main job", () => {
       expect(output).toMatch(/Transcript\n\s+\S+/);
       expect(output).toMatch(/Summary \(extractive/);
       expect(output).toMatch(/merge\s+v1\s+succeeded/);
+      // A person reads progress and results; the services' JSON log lines went to the file it names.
+      expect(output).not.toMatch(/^\{"level"/m);
+      expect(output).toMatch(/Service logs: \S+\.log/);
     },
     300_000,
   );

@@ -8,9 +8,23 @@ export interface LoggerOptions {
   service: string;
   /** pino level name; default "info". */
   level?: string;
-  /** Where JSON lines go; default stdout. Tests pass a stream that collects lines. */
+  /**
+   * Where JSON lines go. Default: the file named by CALLFLOW_LOG_FILE when it is set (the CLI's local
+   * runs, so a person reads progress rather than log lines), otherwise stdout. Tests pass a stream.
+   */
   destination?: DestinationStream;
 }
+
+/** One appending stream per file, shared by the loggers of one process (the CLI runs every service). */
+const fileDestinations = new Map<string, DestinationStream>();
+const fileDestination = (path: string): DestinationStream => {
+  let destination = fileDestinations.get(path);
+  if (!destination) {
+    destination = pino.destination({ dest: path, mkdir: true, append: true, sync: true });
+    fileDestinations.set(path, destination);
+  }
+  return destination;
+};
 
 /**
  * Keys that hold credentials or customer speech. Transcript text is personal data: it belongs in
@@ -60,5 +74,7 @@ export const createLogger = (options: LoggerOptions): Logger => {
     mixin: traceCorrelation,
     redact: { paths: [...REDACTED_PATHS], censor: "[redacted]" },
   };
-  return options.destination ? pino(config, options.destination) : pino(config);
+  const logFile = process.env.CALLFLOW_LOG_FILE;
+  const destination = options.destination ?? (logFile ? fileDestination(logFile) : undefined);
+  return destination ? pino(config, destination) : pino(config);
 };
