@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { createApiClient } from "./api-client.ts";
 import { collectReport, processCall } from "./process-call.ts";
 import { createProgressView } from "./progress-view.ts";
+import { renderList } from "./render-lists.ts";
 import { renderReport } from "./render-report.ts";
 import { synthesizeCall } from "./sample-call.ts";
 import { startStack, type Stack } from "./stack.ts";
@@ -127,10 +128,16 @@ for (const [name, path, description] of [
     .description(description)
     .option("--api <url>", "the Callflow API", DEFAULT_API)
     .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
-    .action(async (options: { api: string; key?: string }) => {
+    .option("--json", "print the API's JSON answer instead of a table")
+    .action(async (options: { api: string; key?: string; json?: boolean }) => {
       const answer = await createApiClient(options.api, requireKey(options.key)).get<unknown>(path);
-      say(JSON.stringify(answer.body, null, 2));
-      if (answer.status >= 400) process.exitCode = 1;
+      if (answer.status >= 400) {
+        const error = (answer.body as { error?: { code?: string; message?: string } } | null)?.error;
+        process.stderr.write(`callflow: ${path} answered ${answer.status}${error ? ` ${error.code}: ${error.message}` : ""}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      say(options.json ? JSON.stringify(answer.body, null, 2) : renderList(name, answer.body));
     });
 }
 
