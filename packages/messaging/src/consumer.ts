@@ -12,7 +12,7 @@ import {
 import type { NatsConnection } from "@nats-io/nats-core";
 import { decodeEvent, type ConsumerKey, type EventKey, type EventOf, type Topology, type consumers, type events } from "@callflow/contracts";
 import { contextWithSpan, extractTraceContext, indexHeaders, startConsumerSpan, type CallflowMetrics, type HeaderIndex, type Logger } from "@callflow/telemetry";
-import type { DeadLetterReason, DeadLetterSink } from "./envelope.ts";
+import type { DeadLetterHook, DeadLetterReason, DeadLetterSink } from "./envelope.ts";
 import { RetryableError, classifyError, describeError, type Outcome } from "./outcome.ts";
 import { declareTopology, validateDeclaration, type ConsumerDeclaration, type TopologyOptions } from "./topology.ts";
 
@@ -39,6 +39,8 @@ export interface Delivery<K extends EventKey = EventKey> {
   /** 1 on the first delivery. */
   deliveryCount: number;
   redelivered: boolean;
+  /** This is the consumer's last delivery (max_deliver): a retry now dead-letters the message. */
+  lastDelivery: boolean;
   streamSequence: number;
   /** Extends the ack deadline now; the loop already does so every ackWait/3 while the handler runs. */
   working(): void;
@@ -67,6 +69,8 @@ export interface StartConsumerOptions<C extends ConsumerKey = ConsumerKey> exten
   /** Delay of a retry that names none, by delivery count (last entry repeats). */
   retryBackoffMs?: readonly number[];
   deadLetters: DeadLetterSink;
+  /** Marks the entity of a message this consumer gives up on failed (invariant 4). */
+  onDeadLetter?: DeadLetterHook<EventKeyFor<C>>;
   logger: Logger;
   metrics?: Pick<CallflowMetrics, "deliveries" | "redeliveries" | "handlerDuration" | "deadLetters" | "consumerLag">;
   tracer: Tracer;
@@ -175,16 +179,19 @@ class MessageDelivery<K extends EventKey> implements Delivery<K> {
   readonly subject: string;
   readonly deliveryCount: number;
   readonly redelivered: boolean;
+  readonly lastDelivery: boolean;
   readonly streamSequence: number;
 
   constructor(
     readonly held: HeldMessage,
     readonly eventKey: K,
     readonly messageId: string | undefined,
+    maxDeliver: number,
   ) {
     this.subject = held.msg.subject;
     this.deliveryCount = held.msg.info.deliveryCount;
     this.redelivered = this.deliveryCount > 1;
+    this.lastDelivery = isLastDelivery(this.deliveryCount, maxDeliver);
     this.streamSequence = held.msg.info.streamSequence;
   }
 
@@ -196,6 +203,9 @@ class MessageDelivery<K extends EventKey> implements Delivery<K> {
     return this.held.signal;
   }
 }
+
+/** JetStream's max_deliver of -1 (or 0) means unlimited: no delivery is the last. */
+export const isLastDelivery = (deliveryCount: number, maxDeliver: number): boolean => maxDeliver > 0 && deliveryCount >= maxDeliver;
 
 const NO_HEADERS: HeaderIndex = new Map();
 
@@ -217,6 +227,7 @@ const isNotFound = (error: unknown): boolean =>
 export async function startConsumer<C extends ConsumerKey>(options: StartConsumerOptions<C>): Promise<RunningConsumer> {
   validateDeclaration(options);
   const { nats, topology: t, key, deadLetters, logger, metrics, tracer } = options;
+  const onDeadLetter = options.onDeadLetter as DeadLetterHook | undefined;
   const { stream, durable } = t.consumer(key);
   const js: JetStreamClient = jetstream(nats);
   const jsm: JetStreamManager = await jetstreamManager(nats);
@@ -308,7 +319,7 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
         reason,
         errorCode,
         errorMessage,
-      });
+      }, onDeadLetter);
     } catch (error) {
       log.error({ err: error, streamSequence: msg.seq, reason, errorCode }, "dead letter could not be stored; the message stays in JetStream");
       settle(msg, "nak", retryDelay(msg.info.deliveryCount));
@@ -348,12 +359,12 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
       const started = performance.now();
       let outcome: Outcome;
       try {
-        outcome = await handler(event as never, new MessageDelivery(entry, eventKey, messageId) as never);
+        outcome = await handler(event as never, new MessageDelivery(entry, eventKey, messageId, options.maxDeliver) as never);
       } catch (error) {
         outcome = classifyError(error);
       }
       entry.released = true;
-      const finalDelivery = deliveryCount >= options.maxDeliver;
+      const finalDelivery = isLastDelivery(deliveryCount, options.maxDeliver);
       const disposition = outcome.kind === "retry" && finalDelivery ? "dead" : outcome.kind;
       counted?.handlerDuration[disposition].observe((performance.now() - started) / 1_000);
       span.setAttribute("callflow.outcome", disposition);

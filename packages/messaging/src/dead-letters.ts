@@ -12,8 +12,8 @@ import { nanos } from "@nats-io/nats-core";
 import { decodeEvent, isUuid, type EventKey, type EventOf, type Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import type { CallflowMetrics, Logger } from "@callflow/telemetry";
-import type { DeadLetterEnvelope, DeadLetterReason, DeadLetterSink, EntityFailureHook } from "./envelope.ts";
-import { createOutboxRelay, emitInTransaction, type Publisher } from "./outbox.ts";
+import type { DeadLetterEnvelope, DeadLetterHook, DeadLetterReason, DeadLetterSink } from "./envelope.ts";
+import { emitInTransaction, type OutboxRelay, type Publisher } from "./outbox.ts";
 
 /**
  * Dead letters (docs/design.md invariants 4 and 7): the full original envelope of a message given up on,
@@ -59,28 +59,25 @@ const entityOf = (decoded: DecodedEvent | undefined) => {
 export interface PostgresDeadLetterSinkOptions {
   db: Db;
   topology: Topology;
-  /** Publishes the messageDeadLettered event right after commit (the outbox sweeper is the backstop). */
-  publisher: Publisher;
-  /** Marks the entity failed; it must be idempotent (it runs again if storing the dead letter fails). */
-  onEntityFailure?: EntityFailureHook;
+  /** The process's relay: publishes the messageDeadLettered event right after commit (its sweeper is the backstop). */
+  relay: Pick<OutboxRelay, "publishNow">;
   logger: Logger;
   metrics?: Pick<CallflowMetrics, "deadLetters">;
 }
 
 /**
  * Stores each dead letter once per (stream, consumer, stream sequence), together with its
- * messageDeadLettered outbox row. The entity hook runs inside that transaction, after the insert:
- * if it throws, nothing is stored and `record` rejects, so the next attempt (the consume loop's
- * redelivery or the advisory capture) marks the entity again instead of never.
+ * messageDeadLettered outbox row. The consumer's dead-letter hook runs inside that transaction, after
+ * the insert: if it throws, nothing is stored and `record` rejects, so the next attempt (the consume
+ * loop's redelivery or the advisory capture) marks the entity again instead of never.
  */
 export function createPostgresDeadLetterSink(options: PostgresDeadLetterSinkOptions): DeadLetterSink {
-  const { db, topology, onEntityFailure, logger, metrics } = options;
-  const relay = createOutboxRelay({ db, publisher: options.publisher, logger });
+  const { db, topology, relay, logger, metrics } = options;
   // The stage label is the consumer's key (`transcription`), as on the consume loop's metrics.
   const durablePrefix = `${topology.namespace}_`;
   const stageOf = (durable: string) => (durable.startsWith(durablePrefix) ? durable.slice(durablePrefix.length) : durable);
 
-  const record = async (envelope: DeadLetterEnvelope): Promise<void> => {
+  const record = async (envelope: DeadLetterEnvelope, onDeadLetter: DeadLetterHook | undefined): Promise<void> => {
     const decoded = decodeEnvelope(topology, envelope);
     const entity = entityOf(decoded);
     const id = randomUUID();
@@ -113,10 +110,9 @@ export function createPostgresDeadLetterSink(options: PostgresDeadLetterSinkOpti
           subject: envelope.subject,
           streamSequence: BigInt(envelope.streamSequence),
         });
-        if (decoded && onEntityFailure) {
-          await onEntityFailure({
-            event: decoded.event,
-            payload: decoded.payload,
+        if (decoded && onDeadLetter) {
+          await onDeadLetter(decoded.payload, {
+            eventKey: decoded.event,
             reason: envelope.reason,
             errorCode: envelope.errorCode,
             errorMessage: envelope.errorMessage,
@@ -149,8 +145,8 @@ export function createPostgresDeadLetterSink(options: PostgresDeadLetterSinkOpti
   // one, so concurrent records could take the whole pool and wait on each other. Dead letters are rare.
   let queue: Promise<unknown> = Promise.resolve();
   return {
-    record: (envelope) => {
-      const recorded = queue.then(() => record(envelope));
+    record: (envelope, onDeadLetter) => {
+      const recorded = queue.then(() => record(envelope, onDeadLetter));
       queue = recorded.catch(() => undefined);
       return recorded;
     },
@@ -187,6 +183,8 @@ export interface AdvisoryCaptureOptions {
   jsm: JetStreamManager;
   topology: Topology;
   sink: DeadLetterSink;
+  /** The dead-letter hook of the consumer an advisory names (a durable name), if it has one. */
+  onDeadLetterFor?: (consumer: string) => DeadLetterHook | undefined;
   logger: Logger;
   /** Durable consumer on the advisory stream; default `<namespace>_dead_letter_capture`. */
   durable?: string;
@@ -232,7 +230,8 @@ export async function startAdvisoryDeadLetterCapture(options: AdvisoryCaptureOpt
     const original = await jsm.streams.getMessage(advisory.stream, { seq: advisory.stream_seq });
     const unrecorded =
       reason === "max_deliveries" ? "delivery limit reached without a recorded error" : "terminated without a recorded error";
-    await sink.record({
+    await sink.record(
+      {
       stream: advisory.stream,
       consumer: advisory.consumer,
       streamSequence: advisory.stream_seq,
@@ -247,7 +246,9 @@ export async function startAdvisoryDeadLetterCapture(options: AdvisoryCaptureOpt
             errorCode: "original_unavailable",
             errorMessage: `${unrecorded}; sequence ${advisory.stream_seq} is no longer in stream ${advisory.stream}`,
           }),
-    });
+      },
+      options.onDeadLetterFor?.(advisory.consumer),
+    );
   };
 
   const handle = async (message: JsMsg): Promise<void> => {

@@ -25,20 +25,23 @@ export interface DeadLetterEnvelope extends Envelope {
   errorMessage: string;
 }
 
-/** Where the consume loop puts a message it gives up on, before it terms it. */
-export interface DeadLetterSink {
-  /** Idempotent per (stream, consumer, streamSequence); throws only when nothing could be stored. */
-  record(envelope: DeadLetterEnvelope): Promise<void>;
-}
-
-/**
- * Provided by a service: marks the entity a dead-lettered event concerns as failed, with the error
- * (invariant 4). Called once per dead letter, after the dead letter row is stored.
- */
-export type EntityFailureHook = <K extends EventKey>(failure: {
-  event: K;
-  payload: EventOf<K>;
+/** Why a message was given up on, as a dead-letter hook sees it. */
+export interface DeadLetterFailure<K extends EventKey = EventKey> {
+  eventKey: K;
   reason: DeadLetterReason;
   errorCode: string;
   errorMessage: string;
-}) => Promise<void>;
+}
+
+/**
+ * Declared beside a handler: marks the entity a dead-lettered event concerns as failed, with the error
+ * (invariant 4). Called once per dead letter, while the dead letter row is being stored; it must be
+ * idempotent (it runs again if storing fails).
+ */
+export type DeadLetterHook<K extends EventKey = EventKey> = (event: EventOf<K>, failure: DeadLetterFailure<K>) => Promise<void>;
+
+/** Where the consume loop puts a message it gives up on, before it terms it. */
+export interface DeadLetterSink {
+  /** Idempotent per (stream, consumer, streamSequence); throws only when nothing could be stored. */
+  record(envelope: DeadLetterEnvelope, onDeadLetter?: DeadLetterHook): Promise<void>;
+}

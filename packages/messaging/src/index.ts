@@ -41,6 +41,7 @@ export {
   type TopologyOptions,
 } from "./topology.ts";
 export {
+  isLastDelivery,
   startConsumer,
   type ConsumerHandler,
   type ConsumerStats,
@@ -63,4 +64,4 @@ export {
   type WorkerContext,
 } from "./worker.ts";
 export { systemClock, type Clock } from "./clock.ts";
-export type { DeadLetterEnvelope, DeadLetterReason, DeadLetterSink, Envelope, EntityFailureHook } from "./envelope.ts";
+export type { DeadLetterEnvelope, DeadLetterFailure, DeadLetterHook, DeadLetterReason, DeadLetterSink, Envelope } from "./envelope.ts";

@@ -17,7 +17,8 @@ import {
 } from "@callflow/telemetry";
 import { startConsumer, type ConsumerHandler, type RunningConsumer } from "./consumer.ts";
 import { createPostgresDeadLetterSink, startAdvisoryDeadLetterCapture, type AdvisoryCapture } from "./dead-letters.ts";
-import type { DeadLetterSink, EntityFailureHook } from "./envelope.ts";
+import type { DeadLetterHook } from "./envelope.ts";
+import type { EventKeyFor } from "./consumer.ts";
 import { createOutboxRelay, type OutboxRelay } from "./outbox.ts";
 import { createPublisher } from "./publisher.ts";
 import { declareTopology, type ConsumerDeclaration, type TopologyOptions } from "./topology.ts";
@@ -41,6 +42,8 @@ export interface WorkerContext {
 export interface ConsumerRegistration<C extends ConsumerKey = ConsumerKey> {
   declaration: ConsumerDeclaration & { key: C };
   handler: ConsumerHandler<C>;
+  /** Declared beside the handler: what a message given up on does to its entity (invariant 4). */
+  onDeadLetter?: DeadLetterHook<EventKeyFor<C>>;
   concurrency: number;
   prefetch?: number;
   handlerTimeoutMs?: number;
@@ -67,10 +70,6 @@ export interface StartWorkerOptions {
   opsHost?: string;
   /** The consumers, or a factory that builds their handlers from the worker's clients. */
   consumers: AnyConsumerRegistration[] | ((context: WorkerContext) => AnyConsumerRegistration[]);
-  /** Marks the entity of a dead-lettered event failed (invariant 4). */
-  onEntityFailure?: EntityFailureHook;
-  /** Where dead letters go; default Postgres (the dead_letters table) with onEntityFailure. */
-  deadLetters?: (context: WorkerContext & { onEntityFailure?: EntityFailureHook }) => DeadLetterSink;
   /** Also record dead letters from JetStream advisories (a process that died on a last delivery). */
   captureDeadLetterAdvisories?: boolean;
   /** In-flight handlers get this long to finish at shutdown; default 25 s (Kubernetes waits 30 s). */
@@ -240,17 +239,14 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
       cleanups.push(() => relay.stop());
     }
 
-    // The consume loop counts dead letters itself, so the default sink is given no metrics.
-    const sink =
-      options.deadLetters?.({ ...context, ...(options.onEntityFailure ? { onEntityFailure: options.onEntityFailure } : {}) }) ??
-      createPostgresDeadLetterSink({ db, topology: t, publisher, logger, ...(options.onEntityFailure ? { onEntityFailure: options.onEntityFailure } : {}) });
+    // The consume loop counts dead letters itself, so its sink is given no metrics.
+    const sink = createPostgresDeadLetterSink({ db, topology: t, relay, logger });
 
     let capture: AdvisoryCapture | undefined;
     if (options.captureDeadLetterAdvisories) {
-      const advisorySink = options.deadLetters
-        ? sink
-        : createPostgresDeadLetterSink({ db, topology: t, publisher, logger, metrics, ...(options.onEntityFailure ? { onEntityFailure: options.onEntityFailure } : {}) });
-      capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink: advisorySink, logger });
+      const hooks = new Map(registrations.map((registration) => [t.consumer(registration.declaration.key).durable, registration.onDeadLetter as DeadLetterHook | undefined]));
+      const advisorySink = createPostgresDeadLetterSink({ db, topology: t, relay, logger, metrics });
+      capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink: advisorySink, onDeadLetterFor: (durable) => hooks.get(durable), logger });
     }
 
     const consumers: RunningConsumer[] = [];
@@ -267,6 +263,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
           ...(registration.prefetch === undefined ? {} : { prefetch: registration.prefetch }),
           ...(registration.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: registration.handlerTimeoutMs }),
           deadLetters: sink,
+          ...(registration.onDeadLetter ? { onDeadLetter: registration.onDeadLetter as DeadLetterHook } : {}),
           logger,
           metrics,
           tracer: telemetry.tracer,

@@ -9,7 +9,8 @@ import {
   startAdvisoryDeadLetterCapture,
 } from "../src/dead-letters.ts";
 import { envelopeOf } from "./fixtures/outbox-poison-driver.ts";
-import { createTestPublisher, declareTestStreams, jetStreamOf, seedChunk, testLogger } from "./fixtures/outbox-support.ts";
+import type { DeadLetterHook } from "../src/envelope.ts";
+import { createTestPublisher, declareTestStreams, jetStreamOf, relayFor, seedChunk, testLogger } from "./fixtures/outbox-support.ts";
 
 /** Every advisory in the stream has been handled and acknowledged by the capture. */
 const captureIsIdle = (jsm: JetStreamManager, t: Topology, expectedAdvisories: number) =>
@@ -31,17 +32,12 @@ test("a message whose consumer hit max_deliver without recording it is dead-lett
   await declareTestStreams(jsm, t);
   const publisher = createTestPublisher(js);
   const hookCalls: { event: EventKey; reason: string; errorMessage: string }[] = [];
-  const sink = createPostgresDeadLetterSink({
-    db,
-    topology: t,
-    publisher,
-    logger: testLogger(),
-    onEntityFailure: async ({ event, payload, reason, errorCode, errorMessage }) => {
-      hookCalls.push({ event, reason, errorMessage });
-      if ("chunkId" in payload) await db.chunk.updateMany({ where: { id: payload.chunkId }, data: { status: "failed", errorCode, errorMessage } });
-    },
-  });
-  const capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink, logger: testLogger() });
+  const sink = createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, publisher), logger: testLogger() });
+  const onDeadLetter: DeadLetterHook = async (payload, { eventKey: event, reason, errorCode, errorMessage }) => {
+    hookCalls.push({ event, reason, errorMessage });
+    if ("chunkId" in payload) await db.chunk.updateMany({ where: { id: payload.chunkId }, data: { status: "failed", errorCode, errorMessage } });
+  };
+  const capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink, onDeadLetterFor: () => onDeadLetter, logger: testLogger() });
 
   try {
     // A worker that dies on every delivery: nothing but the server's advisory tells of the message.
@@ -90,7 +86,7 @@ test("a message whose consumer hit max_deliver without recording it is dead-lett
       { msgId: "recorded-1" },
     );
     const message = (await consumer.next({ expires: 5_000 }))!;
-    await sink.record({ ...envelopeOf(message), reason: "terminated", errorCode: "unsupported_audio", errorMessage: "codec not supported" });
+    await sink.record({ ...envelopeOf(message), reason: "terminated", errorCode: "unsupported_audio", errorMessage: "codec not supported" }, onDeadLetter);
     message.term();
 
     // An advisory delivered twice (the capture crashed before acking) is a no-op as well.
@@ -113,7 +109,7 @@ test("a message whose consumer hit max_deliver without recording it is dead-lett
 test("capturing dead letters without the advisory stream fails at start, naming it", async ({ database, messaging }) => {
   const t = messaging.topology;
   const { js, jsm } = await jetStreamOf(messaging.nats);
-  const sink = createPostgresDeadLetterSink({ db: database.db, topology: t, publisher: createTestPublisher(js), logger: testLogger() });
+  const sink = createPostgresDeadLetterSink({ db: database.db, topology: t, relay: relayFor(database.db, createTestPublisher(js)), logger: testLogger() });
 
   await expect(startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink, logger: testLogger() })).rejects.toThrow(
     `advisory stream ${t.advisoryStream()} is missing`,
@@ -126,7 +122,7 @@ test("the capture recreates its consumer after it is deleted and keeps recording
   const { js, jsm } = await jetStreamOf(messaging.nats);
   await declareTestStreams(jsm, t);
   const publisher = createTestPublisher(js);
-  const sink = createPostgresDeadLetterSink({ db, topology: t, publisher, logger: testLogger() });
+  const sink = createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, publisher), logger: testLogger() });
   const capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink, logger: testLogger() });
   try {
     await jsm.consumers.delete(t.advisoryStream(), `${t.namespace}_dead_letter_capture`);
@@ -153,7 +149,7 @@ test("an advisory for a message already gone from its stream is still recorded, 
   const { js, jsm } = await jetStreamOf(messaging.nats);
   await declareTestStreams(jsm, t);
   const publisher = createTestPublisher(js);
-  const sink = createPostgresDeadLetterSink({ db, topology: t, publisher, logger: testLogger() });
+  const sink = createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, publisher), logger: testLogger() });
   const capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink, logger: testLogger() });
   try {
     const { seq } = await publisher.publish(t.subject("chunkReady"), new Uint8Array([8, 1]), { msgId: "soon-gone" });

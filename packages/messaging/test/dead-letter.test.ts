@@ -3,13 +3,13 @@ import type { Db } from "@callflow/db";
 import { createMetrics } from "@callflow/telemetry";
 import { expect, test, waitFor } from "@callflow/testkit";
 import { createPostgresDeadLetterSink } from "../src/dead-letters.ts";
-import type { EntityFailureHook } from "../src/envelope.ts";
+import type { DeadLetterHook } from "../src/envelope.ts";
 import { driveConsumer } from "./fixtures/outbox-poison-driver.ts";
-import { createTestPublisher, declareTestStreams, jetStreamOf, seedChunk, testLogger } from "./fixtures/outbox-support.ts";
+import { createTestPublisher, declareTestStreams, jetStreamOf, relayFor, seedChunk, testLogger, withHook } from "./fixtures/outbox-support.ts";
 
 /** What a transcription service provides: the chunk an event names is marked failed with the error. */
-const markChunkFailed = (db: Db, calls: { event: EventKey; reason: string }[]): EntityFailureHook =>
-  async ({ event, payload, reason, errorCode, errorMessage }) => {
+const markChunkFailed = (db: Db, calls: { event: EventKey; reason: string }[]): DeadLetterHook =>
+  async (payload, { eventKey: event, reason, errorCode, errorMessage }) => {
     calls.push({ event, reason });
     if ("chunkId" in payload) {
       await db.chunk.updateMany({ where: { id: payload.chunkId }, data: { status: "failed", errorCode, errorMessage } });
@@ -24,7 +24,7 @@ test("a poison message is dead-lettered whole, its chunk marked failed, and the 
   const publisher = createTestPublisher(js);
   const metrics = createMetrics({ service: "dead-letter-test" });
   const hookCalls: { event: EventKey; reason: string }[] = [];
-  const sink = createPostgresDeadLetterSink({ db, topology: t, publisher, onEntityFailure: markChunkFailed(db, hookCalls), logger: testLogger(), metrics });
+  const sink = withHook(createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, publisher), logger: testLogger(), metrics }), markChunkFailed(db, hookCalls));
 
   const { tenantId, callId, chunkId } = await seedChunk(db);
   const poison = encodeEvent("chunkReady", { tenantId, callId, chunkId, chunkIndex: 0, attempt: 1 });
@@ -115,13 +115,7 @@ test("recording the same dead letter again changes nothing and does not mark the
   const hookCalls: { event: EventKey; reason: string }[] = [];
   // Two sinks, as in two processes: the consume loop's and the advisory capture's.
   const [sinkA, sinkB] = [1, 2].map(() =>
-    createPostgresDeadLetterSink({
-      db,
-      topology: t,
-      publisher: createTestPublisher(js),
-      onEntityFailure: markChunkFailed(db, hookCalls),
-      logger: testLogger(),
-    }),
+    withHook(createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, createTestPublisher(js)), logger: testLogger() }), markChunkFailed(db, hookCalls)),
   );
   const { tenantId, callId, chunkId } = await seedChunk(db);
   const envelope = {
@@ -153,18 +147,12 @@ test("a failing entity hook stores nothing, so the next attempt marks the entity
   let failNext = true;
   const hookCalls: { event: EventKey; reason: string }[] = [];
   const markFailed = markChunkFailed(db, hookCalls);
-  const sink = createPostgresDeadLetterSink({
-    db,
-    topology: t,
-    publisher: createTestPublisher(js),
-    onEntityFailure: async (failure) => {
-      if (failNext) {
-        failNext = false;
-        throw new Error("database connection reset");
-      }
-      await markFailed(failure);
-    },
-    logger: testLogger(),
+  const sink = withHook(createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, createTestPublisher(js)), logger: testLogger() }), async (payload, failure) => {
+    if (failNext) {
+      failNext = false;
+      throw new Error("database connection reset");
+    }
+    await markFailed(payload, failure);
   });
   const envelope = {
     stream: t.stream("calls"),

@@ -4,7 +4,7 @@ import { decodeEvent, encodeEvent } from "@callflow/contracts";
 import { expect, test } from "@callflow/testkit";
 import { createPostgresDeadLetterSink, DeadLetterNotFoundError, replayDeadLetter } from "../src/dead-letters.ts";
 import { envelopeOf } from "./fixtures/outbox-poison-driver.ts";
-import { createTestPublisher, declareTestStreams, jetStreamOf, testLogger } from "./fixtures/outbox-support.ts";
+import { createTestPublisher, declareTestStreams, jetStreamOf, relayFor, testLogger } from "./fixtures/outbox-support.ts";
 
 const headersOf = (message: JsMsg): Record<string, string[]> => envelopeOf(message).headers;
 
@@ -14,7 +14,7 @@ test("a replayed dead letter reaches a consumer with its original subject, heade
   const { js, jsm } = await jetStreamOf(messaging.nats);
   await declareTestStreams(jsm, t);
   const publisher = createTestPublisher(js);
-  const sink = createPostgresDeadLetterSink({ db, topology: t, publisher, logger: testLogger() });
+  const sink = createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, publisher), logger: testLogger() });
 
   const original = encodeEvent("callTranscribed", { tenantId: randomUUID(), callId: randomUUID(), transcriptId: randomUUID(), audioVersion: 1 });
   const headers = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", baggage: "tenant=acme" };

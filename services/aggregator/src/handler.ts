@@ -1,5 +1,6 @@
 import type { CallUploadFinished, ChunkFailed, ChunkTranscribed } from "@callflow/contracts";
-import { ack, retry, type Delivery, type Outcome } from "@callflow/messaging";
+import type { Db } from "@callflow/db";
+import { ack, retry, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import type { Histogram } from "prom-client";
 import type { CompletenessLedger } from "./ledger/completeness-ledger.ts";
@@ -36,4 +37,19 @@ export const createSettleOnLedgerEvent =
       if (code) return retry({ afterMs: 20 + Math.round(Math.random() * 80), code: "transient_conflict", message: `postgres ${code}` });
       throw error;
     }
+  };
+
+/**
+ * A ledger or finishing event that exhausted its deliveries leaves the call unsettled: the error goes on
+ * its transcription (or completion) stage, for the reaper to see and re-drive (the chunks themselves are fine).
+ */
+export const recordUnsettledOnDeadLetter =
+  (db: Db): DeadLetterHook<"chunkTranscribed" | "chunkFailed" | "callUploadFinished" | "callMerged" | "callSummarized"> =>
+  async ({ callId }, failure) => {
+    if (!callId) return;
+    const stage = failure.eventKey === "callMerged" || failure.eventKey === "callSummarized" ? "completion" : "transcription";
+    await db.stageRun.updateMany({
+      where: { callId, stage, status: { in: ["queued", "running"] } },
+      data: { errorCode: "ledger_event_dead_lettered", errorMessage: `${failure.errorCode}: ${failure.errorMessage}`.slice(0, 2_000) },
+    });
   };

@@ -5,7 +5,7 @@ import type { CallflowMetrics } from "@callflow/telemetry";
 import { Histogram } from "prom-client";
 import type { AggregatorConfig } from "./config.ts";
 import { createCompleteOnFinish } from "./complete-on-finish.ts";
-import { createSettleOnLedgerEvent } from "./handler.ts";
+import { createSettleOnLedgerEvent, recordUnsettledOnDeadLetter } from "./handler.ts";
 import { createCompletenessLedger } from "./ledger/completeness-ledger.ts";
 import { pgLedgerReader } from "./ledger/read-ledger.ts";
 
@@ -65,24 +65,15 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
           declaration: { key: "aggregator", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
           concurrency: config.concurrency,
           handler: createSettleOnLedgerEvent({ ledger, logger: workerContext.logger, fanIn: fanInHistogram(workerContext.metrics) }),
+          onDeadLetter: recordUnsettledOnDeadLetter(workerContext.db),
         },
         {
           declaration: { key: "completion", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
           concurrency: Math.max(1, Math.ceil(config.concurrency / 4)),
           handler: createCompleteOnFinish({ db: workerContext.db, topology: workerContext.topology, relay: workerContext.relay, logger: workerContext.logger }),
+          onDeadLetter: recordUnsettledOnDeadLetter(workerContext.db),
         },
       ];
-    },
-    // A ledger event that exhausted its deliveries leaves the call unsettled: the error goes on its
-    // transcription stage, for the reaper to see and re-drive (the chunks themselves are fine).
-    onEntityFailure: async (failure) => {
-      const { callId } = failure.payload as { callId?: string };
-      if (!callId || !db) return;
-      const stage = failure.event === "callMerged" || failure.event === "callSummarized" ? "completion" : "transcription";
-      await db.stageRun.updateMany({
-        where: { callId, stage, status: { in: ["queued", "running"] } },
-        data: { errorCode: "ledger_event_dead_lettered", errorMessage: `${failure.errorCode}: ${failure.errorMessage}`.slice(0, 2_000) },
-      });
     },
   });
 

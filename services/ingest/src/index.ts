@@ -91,7 +91,7 @@ export const start = async (config: IngestConfig, options: StartOptions = {}): P
         backoffMs: exponentialBackoff(config.notifyRetryBaseMs),
       }),
       concurrency: 4,
-      deadLetters: createPostgresDeadLetterSink({ db, topology: topo, publisher, logger, metrics }),
+      deadLetters: createPostgresDeadLetterSink({ db, topology: topo, relay, logger }),
       logger,
       metrics,
       tracer: telemetry.tracer,

@@ -1,5 +1,5 @@
 import type { CallTranscribed } from "@callflow/contracts";
-import { ack, classifyError, PermanentError, retry, type Delivery, type Outcome } from "@callflow/messaging";
+import { ack, classifyError, PermanentError, retry, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import type { OutputFormat } from "./audio/output-format.ts";
 import type { AudioTools } from "./audio/probe-duration.ts";
@@ -137,3 +137,13 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
     }
   };
 };
+
+/**
+ * A callTranscribed that exhausted its deliveries (or was undecodable) fails the merge stage and the
+ * call with the reason, instead of leaving the stage queued for nobody (invariants 2 and 4).
+ */
+export const failMergeOnDeadLetter =
+  (stages: Pick<MergeStageRepo, "fail">): DeadLetterHook<"callTranscribed"> =>
+  async ({ callId, audioVersion }, failure) => {
+    await stages.fail({ callId, audioVersion }, { code: failure.errorCode, message: `merge gave up (${failure.reason}): ${failure.errorMessage}` }, new Date());
+  };

@@ -2,7 +2,7 @@ import { defineConsumer, startWorker, workerBasics, type ServiceHandle, type Ser
 import { openStorage } from "@callflow/storage";
 import { OUTPUT_FORMATS } from "./audio/output-format.ts";
 import type { MergeConfig } from "./config.ts";
-import { createMergeOnTranscribed } from "./handler.ts";
+import { createMergeOnTranscribed, failMergeOnDeadLetter } from "./handler.ts";
 import { createMergeStageRepo, type MergeStageRepo } from "./recordings/merge-stage-repo.ts";
 import { objectStoreRecordings } from "./recordings/recording-storage.ts";
 
@@ -45,15 +45,9 @@ export async function start(config: MergeConfig, options: StartOptions = {}): Pr
           concurrency: config.concurrency,
           prefetch: config.concurrency,
           handler: (event, ctx) => merge(event, ctx),
+          onDeadLetter: failMergeOnDeadLetter(stages),
         }),
       ];
-    },
-    // A callTranscribed that exhausted its deliveries (or was undecodable) fails the merge stage and the
-    // call with the reason, instead of leaving the stage queued for nobody (invariants 2 and 4).
-    onEntityFailure: async (failure) => {
-      if (failure.event !== "callTranscribed" || !stages) return;
-      const { callId, audioVersion } = failure.payload as { callId: string; audioVersion: number };
-      await stages.fail({ callId, audioVersion }, { code: failure.errorCode, message: `merge gave up (${failure.reason}): ${failure.errorMessage}` }, new Date());
     },
   });
 

@@ -1,5 +1,5 @@
 import type { CallTranscribed } from "@callflow/contracts";
-import { ack, retry, RetryableError, type Delivery, type Outcome } from "@callflow/messaging";
+import { ack, retry, RetryableError, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import { EMPTY_TRANSCRIPT_SUMMARY } from "./summarizers/empty-transcript.ts";
 import { SummaryFailedError, type Summarizer } from "./summarizers/port.ts";
@@ -108,4 +108,20 @@ export const createSummarizeTranscript =
       if (error instanceof RetryableError) return retry({ ...(error.retryAfterMs === undefined ? {} : { afterMs: error.retryAfterMs }), code: error.code, message: error.message.slice(0, 2_000) });
       throw error;
     }
+  };
+
+/** A dead-lettered callTranscribed leaves its summary stage with an owner no more: it fails, with why. */
+const DEAD_LETTERED = "summary_dead_lettered";
+/** A duplicate that gave up waiting for another worker: that worker still owns (and settles) the stage. */
+const IN_PROGRESS = "summary_in_progress";
+
+export const failSummaryOnDeadLetter =
+  (stage: Pick<SummaryStage, "fail">): DeadLetterHook<"callTranscribed"> =>
+  async ({ tenantId, callId, audioVersion }, failure) => {
+    if (failure.errorCode === IN_PROGRESS) return;
+    const errorCode = failure.errorCode.startsWith("summary_") ? failure.errorCode : DEAD_LETTERED;
+    await stage.fail({ tenantId, callId, audioVersion }, undefined, {
+      code: errorCode,
+      message: `callTranscribed dead-lettered (${failure.reason}): ${failure.errorCode}: ${failure.errorMessage}`,
+    });
   };

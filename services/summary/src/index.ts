@@ -1,6 +1,6 @@
 import { defineConsumer, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import type { SummaryConfig } from "./config.ts";
-import { createSummarizeTranscript } from "./handler.ts";
+import { createSummarizeTranscript, failSummaryOnDeadLetter } from "./handler.ts";
 import { createSummaryStage } from "./stage/summary-stage.ts";
 import type { Summarizer } from "./summarizers/port.ts";
 import { selectSummarizer } from "./summarizers/select-summarizer.ts";
@@ -17,11 +17,6 @@ export interface StartOptions extends ServiceStartOptions {
   /** Replaces the configured summarizer (tests that need a retry policy without real waits). */
   summarizer?: Summarizer;
 }
-
-/** A dead-lettered callTranscribed leaves its summary stage with an owner no more: it fails, with why. */
-const DEAD_LETTERED = "summary_dead_lettered";
-/** A duplicate that gave up waiting for another worker: that worker still owns (and settles) the stage. */
-const IN_PROGRESS = "summary_in_progress";
 
 /**
  * The summary worker: consumes `calls.transcribed`, summarizes the transcript with the configured
@@ -42,17 +37,9 @@ export async function start(config: SummaryConfig, options: StartOptions = {}): 
           // An LLM call takes seconds: a message waiting in the prefetch buffer would age against ack_wait.
           prefetch: config.concurrency,
           handler: createSummarizeTranscript({ stage, summarizer, logger: context.logger, heartbeatMs: config.heartbeatMs, maxDeliver: config.maxDeliver }),
+          onDeadLetter: failSummaryOnDeadLetter(stage),
         }),
       ];
-    },
-    onEntityFailure: async (failure) => {
-      if (failure.event !== "callTranscribed" || !stage || failure.errorCode === IN_PROGRESS) return;
-      const { tenantId, callId, audioVersion } = failure.payload as { tenantId: string; callId: string; audioVersion: number };
-      const errorCode = failure.errorCode.startsWith("summary_") ? failure.errorCode : DEAD_LETTERED;
-      await stage.fail({ tenantId, callId, audioVersion }, undefined, {
-        code: errorCode,
-        message: `callTranscribed dead-lettered (${failure.reason}): ${failure.errorCode}: ${failure.errorMessage}`,
-      });
     },
   });
 

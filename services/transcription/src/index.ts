@@ -2,6 +2,7 @@ import type { Db } from "@callflow/db";
 import { ack, retry, startWorker, type AnyConsumerRegistration, type ConsumerRegistration, type Outcome, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
 import { objectStoreAudio } from "./audio/audio-store.ts";
+import { failChunkOnDeadLetter } from "./chunks/fail-on-dead-letter.ts";
 import { createPostgresChunkRepo } from "./chunks/postgres-chunk-repo.ts";
 import { createCompleteFromWebhook, type WebhookResult } from "./complete-from-webhook.ts";
 import type { TranscriptionConfig } from "./config.ts";
@@ -64,6 +65,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
         concurrency: config.concurrency,
         prefetch: config.concurrency,
         handler: async (event, ctx) => toOutcome(await transcribe(event, ctx)),
+        onDeadLetter: failChunkOnDeadLetter(chunks),
       };
       const registrations: AnyConsumerRegistration[] = [transcription];
       if (providers.assemblyai) {
@@ -77,15 +79,6 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
         registrations.push(callbacks);
       }
       return registrations;
-    },
-    // chunkReady gave up (max deliveries, or a bug): the chunk fails with the reason and says so,
-    // so the ledger can settle its call instead of waiting forever (invariants 2 and 4).
-    onEntityFailure: async (failure) => {
-      if (failure.event !== "chunkReady" || !chunks) return;
-      const { chunkId } = failure.payload as { chunkId: string };
-      const chunk = await chunks.load(chunkId);
-      if (!chunk) return;
-      await chunks.fail(chunk, "any", { code: failure.errorCode, message: `${failure.reason}: ${failure.errorMessage}` }, new Date());
     },
   });
 
