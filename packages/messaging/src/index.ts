@@ -53,15 +53,17 @@ export {
 export { createPublisher, type PublishOptions, type PublishResult, type PublisherOptions } from "./publisher.ts";
 export {
   defineConsumer,
-  startWorker,
-  workerBasics,
+  openRuntime,
   type AnyConsumerRegistration,
+  type ApiServer,
   type ConsumerRegistration,
+  type Runtime,
+  type RuntimeConfig,
+  type RuntimeContext,
+  type RuntimeOptions,
+  type RunOptions,
   type ServiceHandle,
   type ServiceStartOptions,
-  type StartWorkerOptions,
-  type Worker,
-  type WorkerContext,
-} from "./worker.ts";
+} from "./runtime.ts";
 export { systemClock, type Clock } from "./clock.ts";
 export type { DeadLetterEnvelope, DeadLetterFailure, DeadLetterHook, DeadLetterReason, DeadLetterSink, Envelope } from "./envelope.ts";

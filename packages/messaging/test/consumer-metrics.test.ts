@@ -5,7 +5,8 @@ import { expect, test, testInfraUrls, waitFor } from "@callflow/testkit";
 import { startConsumer } from "../src/consumer.ts";
 import { ack, PermanentError, RetryableError } from "../src/outcome.ts";
 import { declareTopology } from "../src/topology.ts";
-import { defineConsumer, startWorker } from "../src/worker.ts";
+import { defineConsumer } from "../src/runtime.ts";
+import { startTestWorker } from "./fixtures/test-worker.ts";
 import { collectingSink, publishChunks, quietLogger, transcription } from "./fixtures/consumer-support.ts";
 
 /** The value of one sample of the Prometheus text format, or undefined when absent. */
@@ -24,16 +25,11 @@ test("/metrics counts deliveries, redeliveries, handler durations by outcome and
   const ok = Array.from({ length: 10 }, (_, i) => `ok-${i}`);
   const flaky = ["flaky-1", "flaky-2"];
   const handled = new Set<string>();
-  const worker = await startWorker({
+  const worker = await startTestWorker({
     service: "metrics-test",
     natsUrl: testInfraUrls().nats,
     databaseUrl: database.url,
     namespace: messaging.namespace,
-    opsPort: 0,
-    opsHost: "127.0.0.1",
-    handleSignals: false,
-    outboxSweeper: false,
-    logLevel: process.env.CALLFLOW_TEST_LOG ?? "silent",
     consumers: [
       defineConsumer({
         declaration: { key: "transcription", ackWaitMs: 5_000, maxDeliver: 3 },

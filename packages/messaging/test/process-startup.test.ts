@@ -3,18 +3,14 @@ import { expectedMigrations, MigrationDriftError } from "@callflow/db";
 import { createEmptyDatabase, expect, test, testInfraUrls } from "@callflow/testkit";
 import { ack } from "../src/outcome.ts";
 import { declareTopology, TopologyDriftError } from "../src/topology.ts";
-import { defineConsumer, startWorker, type StartWorkerOptions } from "../src/worker.ts";
+import { defineConsumer } from "../src/runtime.ts";
+import { startTestWorker, type TestWorkerOptions } from "./fixtures/test-worker.ts";
 
-const workerOptions = (databaseUrl: string, namespace: string, maxDeliver: number): StartWorkerOptions => ({
+const workerOptions = (databaseUrl: string, namespace: string, maxDeliver: number): TestWorkerOptions => ({
   service: "startup-test",
   natsUrl: testInfraUrls().nats,
   databaseUrl,
   namespace,
-  opsPort: 0,
-  opsHost: "127.0.0.1",
-  handleSignals: false,
-  outboxSweeper: false,
-  logLevel: process.env.CALLFLOW_TEST_LOG ?? "silent",
   consumers: [defineConsumer({ declaration: { key: "transcription", ackWaitMs: 30_000, maxDeliver }, concurrency: 1, handler: async () => ack() })],
 });
 
@@ -22,7 +18,7 @@ test("a worker refuses to start when its consumer exists with a different max_de
   const t = messaging.topology;
   await declareTopology(await jetstreamManager(messaging.nats), t, [{ key: "transcription", ackWaitMs: 30_000, maxDeliver: 5 }]);
 
-  const started = startWorker(workerOptions(database.url, messaging.namespace, 10));
+  const started = startTestWorker(workerOptions(database.url, messaging.namespace, 10));
 
   await expect(started).rejects.toBeInstanceOf(TopologyDriftError);
   await expect(started).rejects.toThrow(
@@ -35,7 +31,7 @@ test("a worker refuses to start at once on a database that is not migrated, nami
   try {
     const began = Date.now();
     // A database that answers but is behind is not waited for, however long the wait may be.
-    const started = startWorker({ ...workerOptions(empty.url, messaging.namespace, 5), databaseWaitMs: 120_000 });
+    const started = startTestWorker({ ...workerOptions(empty.url, messaging.namespace, 5), databaseWaitMs: 120_000 });
     await expect(started).rejects.toBeInstanceOf(MigrationDriftError);
     await expect(started).rejects.toThrow(`database schema does not match this code; not applied: ${(await expectedMigrations())[0]}`);
     expect(Date.now() - began).toBeLessThan(10_000);
@@ -45,7 +41,7 @@ test("a worker refuses to start at once on a database that is not migrated, nami
 });
 
 test("a started worker reports ready and stops cleanly", async ({ database, messaging }) => {
-  const worker = await startWorker(workerOptions(database.url, messaging.namespace, 5));
+  const worker = await startTestWorker(workerOptions(database.url, messaging.namespace, 5));
   try {
     expect((await fetch(`${worker.opsUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${worker.opsUrl}/readyz`)).status).toBe(200);

@@ -2,7 +2,8 @@ import { SpanKind, trace } from "@opentelemetry/api";
 import { InMemorySpanExporter, SimpleSpanProcessor, startTelemetry } from "@callflow/telemetry";
 import { expect, test, testInfraUrls, waitFor } from "@callflow/testkit";
 import { ack } from "../src/outcome.ts";
-import { defineConsumer, startWorker } from "../src/worker.ts";
+import { defineConsumer } from "../src/runtime.ts";
+import { startTestWorker } from "./fixtures/test-worker.ts";
 import { spawnFixture } from "./fixtures/consumer-support.ts";
 
 interface ProducerReport {
@@ -19,16 +20,11 @@ test("one trace id spans a producer process and the consumer process that handle
   const telemetry = startTelemetry({ serviceName: "tracing-test", spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const t = messaging.topology;
   const handled: { traceId: string | undefined; spanId: string | undefined }[] = [];
-  const worker = await startWorker({
+  const worker = await startTestWorker({
     service: "tracing-test",
     natsUrl: testInfraUrls().nats,
     databaseUrl: database.url,
     namespace: messaging.namespace,
-    opsPort: 0,
-    opsHost: "127.0.0.1",
-    handleSignals: false,
-    outboxSweeper: false,
-    logLevel: process.env.CALLFLOW_TEST_LOG ?? "silent",
     consumers: [
       defineConsumer({
         declaration: { key: "transcription", ackWaitMs: 5_000, maxDeliver: 3 },

@@ -14,6 +14,11 @@ export interface OpsServerOptions {
   readiness: () => Promise<ReadinessChecks>;
   /** A readiness check that has not answered by then counts as failing; default 2000 ms. */
   readinessTimeoutMs?: number;
+  /**
+   * The port is the public API's, held while start-up waits: any other path answers 503 `starting`
+   * with Retry-After and what start-up waits for (from the readiness checks), not a refused connection.
+   */
+  holdsApiPort?: boolean;
 }
 
 export interface OpsServer {
@@ -55,7 +60,7 @@ const answerReadiness = async (res: ServerResponse, options: OpsServerOptions): 
 
 const route = async (req: IncomingMessage, res: ServerResponse, options: OpsServerOptions): Promise<void> => {
   const path = new URL(req.url ?? "/", "http://ops").pathname;
-  if (req.method !== "GET" && req.method !== "HEAD") {
+  if (req.method !== "GET" && req.method !== "HEAD" && !options.holdsApiPort) {
     res.writeHead(405, { allow: "GET, HEAD" }).end();
     return;
   }
@@ -73,8 +78,16 @@ const route = async (req: IncomingMessage, res: ServerResponse, options: OpsServ
       return;
     }
     default:
-      sendJson(res, 404, { error: { code: "not_found", message: `no ops endpoint ${path}` } });
+      if (options.holdsApiPort) await answerStarting(res, options);
+      else sendJson(res, 404, { error: { code: "not_found", message: `no ops endpoint ${path}` } });
   }
+};
+
+const answerStarting = async (res: ServerResponse, options: OpsServerOptions): Promise<void> => {
+  const checks = await withDeadline(options.readiness(), options.readinessTimeoutMs ?? 2_000).catch((): ReadinessChecks => ({}));
+  const waitingFor = Object.values(checks).find((check): check is string => typeof check === "string") ?? "start-up";
+  res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "5" });
+  res.end(JSON.stringify({ error: { code: "starting", message: `Callflow is starting: ${waitingFor}` } }));
 };
 
 const reachableUrl = (address: AddressInfo): string => {

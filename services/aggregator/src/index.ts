@@ -1,6 +1,5 @@
 import pg from "pg";
-import type { Db } from "@callflow/db";
-import { startWorker, type WorkerContext, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import type { CallflowMetrics } from "@callflow/telemetry";
 import { Histogram } from "prom-client";
 import type { AggregatorConfig } from "./config.ts";
@@ -36,50 +35,34 @@ const fanInHistogram = (metrics: CallflowMetrics): Histogram => {
  * summarized), completing the call once both artifacts are stored.
  */
 export async function start(config: AggregatorConfig, options: StartOptions = {}): Promise<AggregatorHandle> {
+  const runtime = await openRuntime({ service: "aggregator", config, ...options });
   // The look every event takes at its call goes through a plain pg pool (read-ledger.ts says why);
-  // settling, a transaction with the outbox, goes through the worker's Prisma client.
-  const lookPool = new pg.Pool({
-    connectionString: config.databaseUrl,
-    max: config.concurrency,
-    statement_timeout: 10_000,
-    connectionTimeoutMillis: 10_000,
-  });
-  let context: WorkerContext | undefined;
-  lookPool.on("error", (error) => context?.logger.warn({ err: error }, "idle ledger connection failed; the pool replaces it"));
-  let db: Db | undefined;
+  // settling, a transaction with the outbox, goes through the runtime's Prisma client.
+  const lookPool = await runtime.own(
+    "opening the ledger's pool",
+    async () => new pg.Pool({ connectionString: config.databaseUrl, max: config.concurrency, statement_timeout: 10_000, connectionTimeoutMillis: 10_000 }),
+    (pool) => pool.end(),
+  );
+  lookPool.on("error", (error) => runtime.logger.warn({ err: error }, "idle ledger connection failed; the pool replaces it"));
 
-  const worker = await startWorker({
-    ...workerBasics("aggregator", config, options),
-    release: () => lookPool.end(),
-    consumers: (workerContext) => {
-      context = workerContext;
-      db = workerContext.db;
-      const ledger = createCompletenessLedger({
-        db: workerContext.db,
-        topology: workerContext.topology,
-        relay: workerContext.relay,
-        read: pgLedgerReader(lookPool),
-      });
-      return [
-        {
-          declaration: { key: "aggregator", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
-          concurrency: config.concurrency,
-          handler: createSettleOnLedgerEvent({ ledger, logger: workerContext.logger, fanIn: fanInHistogram(workerContext.metrics) }),
-          onDeadLetter: recordUnsettledOnDeadLetter(workerContext.db),
-        },
-        {
-          declaration: { key: "completion", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
-          concurrency: Math.max(1, Math.ceil(config.concurrency / 4)),
-          handler: createCompleteOnFinish({ db: workerContext.db, topology: workerContext.topology, relay: workerContext.relay, logger: workerContext.logger }),
-          onDeadLetter: recordUnsettledOnDeadLetter(workerContext.db),
-        },
-      ];
-    },
-  });
+  const { db, topology, relay, logger } = runtime;
+  const ledger = createCompletenessLedger({ db, topology, relay, read: pgLedgerReader(lookPool) });
+  const recordUnsettled = recordUnsettledOnDeadLetter(db);
 
-  return {
-    opsUrl: worker.opsUrl,
-    context: worker.context,
-    stop: worker.stop,
-  };
+  return runtime.run({
+    consumers: [
+      {
+        declaration: { key: "aggregator", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+        concurrency: config.concurrency,
+        handler: createSettleOnLedgerEvent({ ledger, logger, fanIn: fanInHistogram(runtime.metrics) }),
+        onDeadLetter: recordUnsettled,
+      },
+      {
+        declaration: { key: "completion", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+        concurrency: Math.max(1, Math.ceil(config.concurrency / 4)),
+        handler: createCompleteOnFinish({ db, topology, relay, logger }),
+        onDeadLetter: recordUnsettled,
+      },
+    ],
+  });
 }

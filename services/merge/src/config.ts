@@ -1,8 +1,8 @@
 import { tmpdir } from "node:os";
 import { z } from "zod";
-import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
+import { field, parseConfig, type Env, serviceConnection, serviceFields, workerFields } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
-import { OUTPUT_FORMAT_NAMES, type OutputFormatName } from "./audio/output-format.ts";
+import { OUTPUT_FORMAT_NAMES } from "./audio/output-format.ts";
 
 /** A share given in percent, 0–100; zero allowed (the seconds floor still applies). */
 const percent = () =>
@@ -13,16 +13,13 @@ const percent = () =>
     return z.NEVER;
   });
 
+// Concurrency: merges at once, each an ffmpeg process and a call's chunks on disk.
+const worker = workerFields("MERGE", { opsPort: 9104, concurrency: 2, ackWaitMs: 60_000, maxDeliver: 5, heartbeatMs: 10_000, staleAfterMs: 60_000 });
+
 /** Every variable the merge service reads; the README's configuration table lists them. */
 const schema = z.object({
   ...serviceFields({ databasePoolSize: 5 }),
-  CALLFLOW_MERGE_OPS_PORT: field.port().default(9104),
-  /** Merges at once: each is an ffmpeg process and a call's chunks on disk. */
-  CALLFLOW_MERGE_CONCURRENCY: field.positiveInt().default(2),
-  CALLFLOW_MERGE_ACK_WAIT_MS: field.milliseconds().default(60_000),
-  CALLFLOW_MERGE_MAX_DELIVER: field.positiveInt().default(5),
-  CALLFLOW_MERGE_HEARTBEAT_MS: field.milliseconds().default(10_000),
-  CALLFLOW_MERGE_STALE_AFTER_MS: field.milliseconds().default(60_000),
+  ...worker.fields,
   CALLFLOW_MERGE_OUTPUT_FORMAT: field.oneOf(OUTPUT_FORMAT_NAMES).default("flac"),
   CALLFLOW_MERGE_DURATION_TOLERANCE_SECONDS: field.seconds().default(0.25),
   CALLFLOW_MERGE_DURATION_TOLERANCE_PERCENT: percent().default(1),
@@ -34,33 +31,14 @@ const schema = z.object({
   CALLFLOW_AUDIO_TOOL_TIMEOUT_MS: field.milliseconds().default(600_000),
 });
 
-export interface MergeConfig extends ServiceConnection {
-  /** 0 picks a free port (tests). */
-  readonly opsPort: number;
-  readonly concurrency: number;
-  readonly ackWaitMs: number;
-  readonly maxDeliver: number;
-  readonly heartbeatMs: number;
-  readonly staleAfterMs: number;
-  readonly outputFormat: OutputFormatName;
-  readonly tolerance: { readonly seconds: number; readonly fraction: number };
-  readonly deleteChunks: boolean;
-  readonly workDir: string;
-  readonly tools: { readonly ffmpeg: string; readonly ffprobe: string; readonly timeoutMs: number };
-  readonly storage: StorageConfig;
-}
+export type MergeConfig = ReturnType<typeof mergeConfigFromEnv>;
 
 /** Parsed once at start; throws a ConfigError naming every bad variable. */
-export const mergeConfigFromEnv = (env: Env = process.env): MergeConfig => {
+export const mergeConfigFromEnv = (env: Env = process.env) => {
   const e = parseConfig(schema, env);
   return Object.freeze({
     ...serviceConnection(e),
-    opsPort: e.CALLFLOW_MERGE_OPS_PORT,
-    concurrency: e.CALLFLOW_MERGE_CONCURRENCY,
-    ackWaitMs: e.CALLFLOW_MERGE_ACK_WAIT_MS,
-    maxDeliver: e.CALLFLOW_MERGE_MAX_DELIVER,
-    heartbeatMs: e.CALLFLOW_MERGE_HEARTBEAT_MS,
-    staleAfterMs: e.CALLFLOW_MERGE_STALE_AFTER_MS,
+    ...worker.settings(e),
     outputFormat: e.CALLFLOW_MERGE_OUTPUT_FORMAT,
     tolerance: Object.freeze({ seconds: e.CALLFLOW_MERGE_DURATION_TOLERANCE_SECONDS, fraction: e.CALLFLOW_MERGE_DURATION_TOLERANCE_PERCENT / 100 }),
     deleteChunks: e.CALLFLOW_MERGE_DELETE_CHUNKS,

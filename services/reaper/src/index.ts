@@ -1,5 +1,5 @@
-import { commitWithEvents, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
-import { openStorage, type OpenStorage } from "@callflow/storage";
+import { commitWithEvents, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { openStorage } from "@callflow/storage";
 import { reaperMetrics, sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "@callflow/housekeeping";
 import type { ReaperConfig } from "./config.ts";
 
@@ -8,7 +8,6 @@ export { reaperConfigFromEnv, type ReaperConfig } from "./config.ts";
 export interface ReaperHandle extends ServiceHandle {
   /** One sweep now, outside the timer (the lock still applies). */
   sweepNow(options?: SweepOptions): Promise<SweepResult>;
-  stop(): Promise<void>;
 }
 
 export interface StartOptions extends ServiceStartOptions {
@@ -23,34 +22,28 @@ export interface StartOptions extends ServiceStartOptions {
  * still running when the next tick comes is not doubled; the next tick waits for it.
  */
 export async function start(config: ReaperConfig, options: StartOptions = {}): Promise<ReaperHandle> {
-  const storage: OpenStorage = await openStorage(config.storage);
-  const worker = await startWorker({
-    // Signals stop the sweep timer first (below), then the worker.
-    ...workerBasics("reaper", config, { ...options, handleSignals: false }),
-    outboxSweeper: options.outboxSweeper ?? true,
-    release: () => storage.close(),
-    consumers: [],
-  });
-  const { context } = worker;
-  const metrics = reaperMetrics(context.metrics.registry);
+  const { timer: timerOn = true, outboxSweeper = true, ...runtimeOptions } = options;
+  const runtime = await openRuntime({ service: "reaper", config, outboxSweeper, ...runtimeOptions });
+  const storage = await runtime.own("waiting for object storage", () => openStorage(config.storage), (opened) => opened.close());
+  const metrics = reaperMetrics(runtime.metrics.registry);
   const deps: SweeperDeps = {
-    db: context.db,
-    commit: (work) => commitWithEvents(context.db, context.topology, work, context.relay),
-    publishNow: (ids) => context.relay.publishNow(ids),
+    db: runtime.db,
+    commit: (work) => commitWithEvents(runtime.db, runtime.topology, work, runtime.relay),
+    publishNow: (ids) => runtime.relay.publishNow(ids),
     store: storage.store,
     policy: config.policy,
-    logger: context.logger,
+    logger: runtime.logger,
     metrics,
     sweepTimeoutMs: config.sweepTimeoutMs,
   };
-
-  let current: Promise<SweepResult | undefined> | undefined;
   const sweep = (sweepOptions: SweepOptions = {}): Promise<SweepResult> => sweepNow(deps, { dryRun: config.dryRun, ...sweepOptions });
+  const service = await runtime.run({ consumers: [] });
 
   // Once at start (whatever a previous run left overdue is handled now, not an interval later), then
   // every intervalMs. A failed sweep is logged and counted; it never stops the timer.
+  let current: Promise<SweepResult | undefined> | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let running = options.timer ?? true;
+  let running = timerOn;
   const tick = () => {
     current = sweep().then(
       (result) => {
@@ -59,7 +52,7 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
       },
       (error: unknown) => {
         metrics.sweepFailures.inc();
-        context.logger.error({ err: error }, "reaper sweep failed; trying again at the next interval");
+        runtime.logger.error({ err: error }, "reaper sweep failed; trying again at the next interval");
         return undefined;
       },
     );
@@ -68,34 +61,14 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
   const schedule = () => {
     if (running) timer = setTimeout(tick, config.intervalMs);
   };
+  // Stopped first: a sweep in progress finishes before the clients it uses close.
+  runtime.onStop(async () => {
+    running = false;
+    clearTimeout(timer);
+    await current;
+  });
   if (running) tick();
-  context.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun, timer: running }, "reaper sweeping");
+  runtime.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun, timer: running }, "reaper sweeping");
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      running = false;
-      clearTimeout(timer);
-      await current?.catch(() => undefined);
-      await worker.stop();
-    })();
-    return stopping;
-  };
-
-  if (options.handleSignals) {
-    const onSignal = (signal: NodeJS.Signals) => {
-      context.logger.info({ signal }, "signal received");
-      stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          context.logger.error({ err: error }, "reaper did not stop cleanly");
-          process.exit(1);
-        },
-      );
-    };
-    process.once("SIGTERM", onSignal);
-    process.once("SIGINT", onSignal);
-  }
-
-  return { opsUrl: worker.opsUrl, context, sweepNow: sweep, stop };
+  return { ...service, sweepNow: sweep };
 }

@@ -1,19 +1,17 @@
 import { z } from "zod";
-import { ConfigError, field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
+import { ConfigError, field, parseConfig, type Env, serviceConnection, serviceFields, workerFields } from "@callflow/config";
 
 export const SUMMARY_PROVIDERS = ["extractive", "openai"] as const;
 export type SummaryProviderName = (typeof SUMMARY_PROVIDERS)[number];
 
+// Concurrency: LLM calls take seconds each, a few at once per process, more processes for more.
+// Heartbeat: the stage row's period; a running row whose heartbeat is 3× older is taken over.
+const worker = workerFields("SUMMARY", { opsPort: 9105, concurrency: 4, ackWaitMs: 60_000, maxDeliver: 5, heartbeatMs: 10_000 });
+
 /** Every variable the summary service reads; the README's configuration table lists them. */
 const schema = z.object({
   ...serviceFields({ databasePoolSize: 5 }),
-  CALLFLOW_SUMMARY_OPS_PORT: field.port().default(9105),
-  /** LLM calls take seconds each: a few at once per process, more processes for more. */
-  CALLFLOW_SUMMARY_CONCURRENCY: field.positiveInt().default(4),
-  CALLFLOW_SUMMARY_ACK_WAIT_MS: field.milliseconds().default(60_000),
-  CALLFLOW_SUMMARY_MAX_DELIVER: field.positiveInt().default(5),
-  /** The stage row's heartbeat period; a running row whose heartbeat is 3× older is taken over. */
-  CALLFLOW_SUMMARY_HEARTBEAT_MS: field.milliseconds().default(10_000),
+  ...worker.fields,
   CALLFLOW_SUMMARY_PROVIDER: field.oneOf(SUMMARY_PROVIDERS).default("extractive"),
   CALLFLOW_SUMMARY_OPENAI_BASE_URL: field.url({ protocols: ["http", "https"] }).default("https://api.openai.com/v1"),
   CALLFLOW_SUMMARY_OPENAI_API_KEY: field.optionalSecret(),
@@ -34,20 +32,10 @@ export interface OpenAiSummaryConfig {
   readonly maxTokensPerRequest: number;
 }
 
-export interface SummaryConfig extends ServiceConnection {
-  /** 0 picks a free port (tests). */
-  readonly opsPort: number;
-  readonly concurrency: number;
-  readonly ackWaitMs: number;
-  readonly maxDeliver: number;
-  readonly heartbeatMs: number;
-  readonly provider: SummaryProviderName;
-  /** Present when provider is `openai`. */
-  readonly openai?: OpenAiSummaryConfig | undefined;
-}
+export type SummaryConfig = ReturnType<typeof summaryConfigFromEnv>;
 
 /** Parsed once at start; throws a ConfigError naming every bad variable (the chosen provider's missing key too). */
-export const summaryConfigFromEnv = (env: Env = process.env): SummaryConfig => {
+export const summaryConfigFromEnv = (env: Env = process.env) => {
   const e = parseConfig(schema, env);
   if (e.CALLFLOW_SUMMARY_PROVIDER === "openai" && !e.CALLFLOW_SUMMARY_OPENAI_API_KEY) {
     throw new ConfigError([
@@ -67,11 +55,7 @@ export const summaryConfigFromEnv = (env: Env = process.env): SummaryConfig => {
       : undefined;
   return Object.freeze({
     ...serviceConnection(e),
-    opsPort: e.CALLFLOW_SUMMARY_OPS_PORT,
-    concurrency: e.CALLFLOW_SUMMARY_CONCURRENCY,
-    ackWaitMs: e.CALLFLOW_SUMMARY_ACK_WAIT_MS,
-    maxDeliver: e.CALLFLOW_SUMMARY_MAX_DELIVER,
-    heartbeatMs: e.CALLFLOW_SUMMARY_HEARTBEAT_MS,
+    ...worker.settings(e),
     provider: e.CALLFLOW_SUMMARY_PROVIDER,
     openai,
   });

@@ -1,4 +1,4 @@
-import { defineConsumer, startWorker, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { defineConsumer, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import type { SummaryConfig } from "./config.ts";
 import { createSummarizeTranscript, failSummaryOnDeadLetter } from "./handler.ts";
 import { createSummaryStage } from "./stage/summary-stage.ts";
@@ -23,25 +23,20 @@ export interface StartOptions extends ServiceStartOptions {
  * summarizer and stores the result with callSummarized (the completion consumer takes it from there).
  */
 export async function start(config: SummaryConfig, options: StartOptions = {}): Promise<SummaryHandle> {
-  const summarizer = options.summarizer ?? selectSummarizer(config);
-  let stage: ReturnType<typeof createSummaryStage> | undefined;
+  const { summarizer = selectSummarizer(config), ...runtimeOptions } = options;
+  const runtime = await openRuntime({ service: "summary", config, ...runtimeOptions });
+  const stage = createSummaryStage({ db: runtime.db, topology: runtime.topology, relay: runtime.relay });
 
-  const worker = await startWorker({
-    ...workerBasics("summary", config, options),
-    consumers: (context) => {
-      stage = createSummaryStage({ db: context.db, topology: context.topology, relay: context.relay });
-      return [
-        defineConsumer({
-          declaration: { key: "summary", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
-          concurrency: config.concurrency,
-          // An LLM call takes seconds: a message waiting in the prefetch buffer would age against ack_wait.
-          prefetch: config.concurrency,
-          handler: createSummarizeTranscript({ stage, summarizer, logger: context.logger, heartbeatMs: config.heartbeatMs, maxDeliver: config.maxDeliver }),
-          onDeadLetter: failSummaryOnDeadLetter(stage),
-        }),
-      ];
-    },
+  return runtime.run({
+    consumers: [
+      defineConsumer({
+        declaration: { key: "summary", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+        concurrency: config.concurrency,
+        // An LLM call takes seconds: a message waiting in the prefetch buffer would age against ack_wait.
+        prefetch: config.concurrency,
+        handler: createSummarizeTranscript({ stage, summarizer, logger: runtime.logger, heartbeatMs: config.heartbeatMs, maxDeliver: config.maxDeliver }),
+        onDeadLetter: failSummaryOnDeadLetter(stage),
+      }),
+    ],
   });
-
-  return { opsUrl: worker.opsUrl, context: worker.context, stop: () => worker.stop() };
 }

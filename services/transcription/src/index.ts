@@ -1,5 +1,4 @@
-import type { Db } from "@callflow/db";
-import { ack, retry, startWorker, type AnyConsumerRegistration, type ConsumerRegistration, type Outcome, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { ack, defineConsumer, openRuntime, retry, type AnyConsumerRegistration, type Outcome, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
 import { objectStoreAudio } from "./audio/audio-store.ts";
 import { failChunkOnDeadLetter } from "./chunks/fail-on-dead-letter.ts";
@@ -32,63 +31,54 @@ const toOutcome = (verdict: Verdict): Outcome =>
  * as providerCallbackReceived) or by bounded polling.
  */
 export async function start(config: TranscriptionConfig, options: StartOptions = {}): Promise<TranscriptionHandle> {
-  const storage = await openStorage(config.storage);
+  const runtime = await openRuntime({ service: "transcription", config, ...options });
+  const storage = await runtime.own("waiting for object storage", () => openStorage(config.storage), (opened) => opened.close());
   const providers = createProviders(config);
   const signals = createJobSignals();
-  let db: Db | undefined;
-  let completeFromWebhook: ((jobId: string, signal?: AbortSignal) => Promise<WebhookResult>) | undefined;
-  let chunks: ReturnType<typeof createPostgresChunkRepo> | undefined;
 
-  const worker = await startWorker({
-    ...workerBasics("transcription", config, options),
-    release: () => storage.close(),
-    // A handler may hold a message while a provider works; shutdown waits for it, within reason.
-    graceMs: Math.min(config.ackWaitMs, 25_000),
-    consumers: (context) => {
-      db = context.db;
-      chunks = createPostgresChunkRepo({ db: context.db, topology: context.topology, relay: context.relay });
-      const transcribe = createTranscribeChunk({
-        chunks,
-        sttFor: providers.sttFor,
-        audio: objectStoreAudio(storage.store),
-        tools: config.tools,
-        signals,
-        polling: { firstPollAfterMs: config.assemblyai.firstPollMs, maxPollIntervalMs: config.assemblyai.maxPollMs },
-        maxDeliver: config.maxDeliver,
-        heartbeatMs: config.heartbeatMs,
-        staleAfterMs: config.staleAfterMs,
-        deleteSplitOriginals: config.deleteSplitOriginals,
-      });
-      const transcription: ConsumerRegistration<"transcription"> = {
-        declaration: { key: "transcription", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
-        // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
-        concurrency: config.concurrency,
-        prefetch: config.concurrency,
-        handler: async (event, ctx) => toOutcome(await transcribe(event, ctx)),
-        onDeadLetter: failChunkOnDeadLetter(chunks),
-      };
-      const registrations: AnyConsumerRegistration[] = [transcription];
-      if (providers.assemblyai) {
-        completeFromWebhook = createCompleteFromWebhook({ chunks, stt: providers.assemblyai, signals });
-        const onCallback = createHandleProviderCallback({ db: context.db, completeFromWebhook });
-        const callbacks: ConsumerRegistration<"callbacks"> = {
-          declaration: { key: "callbacks", ackWaitMs: 30_000, maxDeliver: 10 },
-          concurrency: 8,
-          handler: async (event, ctx) => toOutcome(await onCallback(event, ctx.signal)),
-        };
-        registrations.push(callbacks);
-      }
-      return registrations;
-    },
+  const chunks = createPostgresChunkRepo({ db: runtime.db, topology: runtime.topology, relay: runtime.relay });
+  const transcribe = createTranscribeChunk({
+    chunks,
+    sttFor: providers.sttFor,
+    audio: objectStoreAudio(storage.store),
+    tools: config.tools,
+    signals,
+    polling: { firstPollAfterMs: config.assemblyai.firstPollMs, maxPollIntervalMs: config.assemblyai.maxPollMs },
+    maxDeliver: config.maxDeliver,
+    heartbeatMs: config.heartbeatMs,
+    staleAfterMs: config.staleAfterMs,
+    deleteSplitOriginals: config.deleteSplitOriginals,
   });
+  const completeFromWebhook = providers.assemblyai && createCompleteFromWebhook({ chunks, stt: providers.assemblyai, signals });
 
+  const consumers: AnyConsumerRegistration[] = [
+    defineConsumer({
+      declaration: { key: "transcription", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+      // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
+      concurrency: config.concurrency,
+      prefetch: config.concurrency,
+      handler: async (event, ctx) => toOutcome(await transcribe(event, ctx)),
+      onDeadLetter: failChunkOnDeadLetter(chunks),
+    }),
+  ];
+  if (completeFromWebhook) {
+    const onCallback = createHandleProviderCallback({ db: runtime.db, completeFromWebhook });
+    consumers.push(
+      defineConsumer({
+        declaration: { key: "callbacks", ackWaitMs: 30_000, maxDeliver: 10 },
+        concurrency: 8,
+        handler: async (event, ctx) => toOutcome(await onCallback(event, ctx.signal)),
+      }),
+    );
+  }
+
+  // A handler may hold a message while a provider works; shutdown waits for it, within reason.
+  const service = await runtime.run({ consumers, graceMs: Math.min(config.ackWaitMs, 25_000) });
   return {
-    opsUrl: worker.opsUrl,
-    context: worker.context,
+    ...service,
     completeFromWebhook: async (jobId) => {
-      if (!completeFromWebhook || !db) throw new Error("AssemblyAI is not configured for any tenant");
+      if (!completeFromWebhook) throw new Error("AssemblyAI is not configured for any tenant");
       return completeFromWebhook(jobId);
     },
-    stop: worker.stop,
   };
 }
