@@ -1,8 +1,8 @@
 import type { CallTranscribed } from "@callflow/contracts";
 import { ack, classifyError, PermanentError, retry, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
+import type { AudioTools } from "@callflow/media";
 import type { OutputFormat } from "./audio/output-format.ts";
-import type { AudioTools } from "./audio/probe-duration.ts";
 import { buildRecording, type Concatenate, type DurationTolerance } from "./recordings/build-recording.ts";
 import { planMerge } from "./recordings/merge-plan.ts";
 import type { ClaimedStage, MergeStageRepo } from "./recordings/merge-stage-repo.ts";

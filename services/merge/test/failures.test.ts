@@ -1,8 +1,8 @@
 import { Readable } from "node:stream";
 import { topology } from "@callflow/contracts";
+import { runMediaTool } from "@callflow/media";
 import { PermanentError } from "@callflow/messaging";
 import { describe, expect, test } from "@callflow/testkit";
-import { runAudioTool } from "../src/audio/tool-process.ts";
 import { objectStoreRecordings } from "../src/recordings/recording-storage.ts";
 import { buildHandler, delivery, outboxEvents, seedTranscribedCall, transcribedEvent } from "./support/harness.ts";
 
@@ -63,7 +63,7 @@ describe("chunks that cannot be merged", () => {
     const truncating = buildHandler(db, storage, t, {
       deleteChunks: true,
       concatenate: async ({ inputs, output }) => {
-        await runAudioTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", inputs[0]!, "-c:a", "flac", output], { timeoutMs: 30_000 });
+        await runMediaTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", inputs[0]!, "-c:a", "flac", output], { timeoutMs: 30_000 });
       },
     });
     // Left over from an earlier attempt: must not survive as if it were the recording.

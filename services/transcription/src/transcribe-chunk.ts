@@ -4,7 +4,7 @@ import path from "node:path";
 import type { ChunkReady } from "@callflow/contracts";
 import { systemClock, type Clock } from "@callflow/messaging";
 import type { AudioStore } from "./audio/audio-store.ts";
-import { probeAudio, type AudioTools, type ProbedAudio } from "./audio/probe.ts";
+import { probeAudio, type AudioTools, type ProbedAudio } from "@callflow/media";
 import { exceedsLimits, splitAudio, SplitVerificationError } from "./audio/split-audio.ts";
 import type { ChunkRecord, ChunkRepo } from "./chunks/chunk-repo.ts";
 import { ack, retryAfter, type DeliveryContext, type Verdict } from "./delivery.ts";

@@ -1,6 +1,6 @@
 import { stat } from "node:fs/promises";
+import { probeAudio } from "@callflow/media";
 import { describe, expect, it } from "vitest";
-import { probeAudio } from "../src/audio/probe.ts";
 import { createPocketsphinx } from "../src/speech-to-text/local/pocketsphinx.ts";
 import { synthesizeSpeech } from "./support/speech.ts";
 import { wordErrorRate } from "@callflow/testkit";

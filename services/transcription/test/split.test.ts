@@ -1,8 +1,8 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { runMediaTool } from "@callflow/media";
 import { describe, expect, startFakeOpenAi, test } from "@callflow/testkit";
-import { runTool } from "../src/audio/run-tool.ts";
 import { createOpenAiTranscriber } from "../src/speech-to-text/openai/openai-transcriber.ts";
 import { createProviderPolicy, DEFAULT_POLICY } from "../src/speech-to-text/provider-policy.ts";
 import type { ProviderLimits } from "../src/speech-to-text/port.ts";
@@ -14,7 +14,7 @@ const BYTES_PER_SECOND = 16_000; // 128 kbit/s
 /** A 30-minute recording: a tone encoded as 128 kbit/s mono MP3 (about 29 MB, a few seconds of CPU). */
 async function thirtyMinuteMp3(): Promise<string> {
   const file = path.join(await mkdtemp(path.join(tmpdir(), "callflow-long-")), "call.mp3");
-  await runTool(
+  await runMediaTool(
     "ffmpeg",
     ["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=300:sample_rate=16000:duration=1800", "-ac", "1", "-c:a", "libmp3lame", "-b:a", "128k", "-compression_level", "9", file],
     { timeoutMs: 120_000 },

@@ -1,10 +1,8 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { concatenateAudio, MediaToolError, probeAudio, type AudioEncoding, type AudioTools } from "@callflow/media";
 import { PermanentError, RetryableError } from "@callflow/messaging";
-import { concatenateAudio } from "../audio/concatenate.ts";
-import type { OutputFormat } from "../audio/output-format.ts";
-import { probeDuration, UnreadableAudioError, type AudioTools } from "../audio/probe-duration.ts";
-import { AudioToolError } from "../audio/tool-process.ts";
+import { OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, type OutputFormat } from "../audio/output-format.ts";
 import type { PlannedInput } from "./merge-plan.ts";
 import type { RecordingStorage } from "./recording-storage.ts";
 
@@ -85,14 +83,16 @@ export async function buildRecording(input: BuildRecordingInput): Promise<BuiltR
     }
 
     const output = path.join(dir, `merged.${input.format.extension}`);
-    await (input.concatenate ?? concatenateAudio)({ tools, inputs: readable.map((r) => r.file), output, format: input.format, signal }).catch((error: unknown) => {
-      throw error instanceof AudioToolError
-        ? new RetryableError(`concatenating ${readable.length} inputs: ${error.message}`, { code: error.failure === "timed_out" ? "merge_tool_timeout" : "merge_encode_failed" })
+    const encoding: AudioEncoding = { sampleRateHz: OUTPUT_SAMPLE_RATE, channels: OUTPUT_CHANNELS, encoderArgs: input.format.encoderArgs };
+    await (input.concatenate ?? concatenateAudio)({ tools, inputs: readable.map((r) => r.file), output, encoding, signal }).catch((error: unknown) => {
+      // Every input probed as audio: an encode that fails anyway is not blamed on them.
+      throw error instanceof MediaToolError
+        ? new RetryableError(`concatenating ${readable.length} inputs: ${error.message}`, { code: error.timedOut ? "merge_tool_timeout" : "merge_encode_failed" })
         : error;
     });
 
     const expected = readable.reduce((sum, r) => sum + r.durationSeconds, 0);
-    const probed = await probeDuration(tools, output, signal).catch((error: unknown) => {
+    const probed = await probeAudio(tools, output, signal).catch((error: unknown) => {
       throw new PermanentError("merge_output_unreadable", `the merged file does not probe: ${error instanceof Error ? error.message : String(error)}`);
     });
     const drift = Math.abs(probed.durationSeconds - expected);
@@ -120,7 +120,7 @@ export async function buildRecording(input: BuildRecordingInput): Promise<BuiltR
       skipped,
       durationSeconds: probed.durationSeconds,
       sizeBytes: size,
-      codec: probed.codec,
+      codec: probed.codec ?? "unknown",
       verifiedAt: input.now(),
     };
   } finally {
@@ -135,16 +135,15 @@ export async function buildRecording(input: BuildRecordingInput): Promise<BuiltR
     });
     if (fetched === "missing") return `object ${planned.objectKey} does not exist`;
     try {
-      return await probeDuration(tools, file, signal);
+      return await probeAudio(tools, file, signal);
     } catch (error) {
+      if (!(error instanceof MediaToolError)) throw error;
       // A hung or missing ffprobe proves nothing about the audio; a clean refusal does.
-      if (error instanceof AudioToolError && error.failure !== "rejected") {
-        throw new RetryableError(`probing chunk ${planned.index}: ${error.message}`, { code: error.failure === "timed_out" ? "merge_tool_timeout" : "merge_tool_unavailable" });
-      }
-      if (error instanceof AudioToolError || error instanceof UnreadableAudioError || error instanceof SyntaxError) {
-        return `not readable audio (${error.message})`;
-      }
-      throw error;
+      if (error.rejectedInput) return `not readable audio (${error.message})`;
+      throw error.toOutcomeError({
+        context: `probing chunk ${planned.index}`,
+        codes: { timed_out: "merge_tool_timeout", not_started: "merge_tool_unavailable", cancelled: "merge_tool_unavailable" },
+      });
     }
   }
 }

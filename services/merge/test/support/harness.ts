@@ -4,11 +4,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { decodeEvent, type EventKey, type Topology } from "@callflow/contracts";
 import type { Db, FailurePolicy } from "@callflow/db";
+import { probeAudio, runMediaTool } from "@callflow/media";
 import { createLogger } from "@callflow/telemetry";
 import type { TestBucket } from "@callflow/testkit";
 import { OUTPUT_FORMATS } from "../../src/audio/output-format.ts";
-import { probeDuration } from "../../src/audio/probe-duration.ts";
-import { runAudioTool } from "../../src/audio/tool-process.ts";
 import { createMergeOnTranscribed, type MergeOnTranscribedDeps } from "../../src/handler.ts";
 import { createMergeStageRepo } from "../../src/recordings/merge-stage-repo.ts";
 import { objectStoreRecordings } from "../../src/recordings/recording-storage.ts";
@@ -32,9 +31,9 @@ export async function audioFile(dir: string, name: string, audio: ChunkAudio): P
     return file;
   }
   const wav = path.join(dir, `${name}-source.wav`);
-  await runAudioTool("sox", ["-n", "-r", String(audio.rate ?? 16_000), "-c", "1", "-b", "16", wav, "synth", String(audio.seconds), "sine", "440"], { timeoutMs: 30_000 });
+  await runMediaTool("sox", ["-n", "-r", String(audio.rate ?? 16_000), "-c", "1", "-b", "16", wav, "synth", String(audio.seconds), "sine", "440"], { timeoutMs: 30_000 });
   if (audio.extension === "wav") return wav;
-  await runAudioTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", wav, file], { timeoutMs: 30_000 });
+  await runMediaTool("ffmpeg", ["-nostdin", "-v", "error", "-y", "-i", wav, file], { timeoutMs: 30_000 });
   return file;
 }
 
@@ -120,7 +119,7 @@ export async function probeStored(storage: TestBucket, key: string) {
   try {
     const file = path.join(dir, path.basename(key));
     await objectStoreRecordings(storage.store).download(key, file, new AbortController().signal);
-    return await probeDuration(tools, file);
+    return await probeAudio(tools, file);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

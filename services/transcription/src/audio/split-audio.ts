@@ -1,8 +1,6 @@
 import path from "node:path";
-import { readdir } from "node:fs/promises";
+import { probeAudio, segmentAudio, type AudioTools, type ProbedAudio } from "@callflow/media";
 import type { ProviderLimits } from "../speech-to-text/port.ts";
-import { probeAudio, type AudioTools, type ProbedAudio } from "./probe.ts";
-import { runTool } from "./run-tool.ts";
 
 export interface SplitPart {
   path: string;
@@ -35,14 +33,14 @@ export const partSeconds = (audio: { sizeBytes: number; durationSeconds: number 
 };
 
 /**
- * Splits `file` with ffmpeg's segment muxer (stream copy: no re-encoding, so no quality loss and
- * little CPU), then probes every part. The parts must each be within the limits and their durations
- * must add up to the original's; otherwise SplitVerificationError. Offsets are the sum of the probed
- * durations before each part, so transcript times follow the audio actually sent.
+ * Splits `file` into parts of `partSeconds` (stream copy, so no quality loss and little CPU), then
+ * probes every part. The parts must each be within the limits and their durations must add up to the
+ * original's; otherwise SplitVerificationError. Offsets are the sum of the probed durations before
+ * each part, so transcript times follow the audio actually sent.
  */
 export async function splitAudio(input: {
   tools: AudioTools;
-  file: { path: string } & ProbedAudio;
+  file: { path: string } & Pick<ProbedAudio, "durationSeconds" | "sizeBytes" | "formatName">;
   limits: ProviderLimits;
   outDir: string;
   extension: string;
@@ -52,22 +50,15 @@ export async function splitAudio(input: {
 }): Promise<SplitPart[]> {
   const { tools, file, limits, outDir, extension, signal } = input;
   const seconds = partSeconds(file, limits);
-  const pattern = path.join(outDir, `part-%04d.${extension}`);
-  await runTool(
-    tools.ffmpeg,
-    ["-nostdin", "-v", "error", "-y", "-i", file.path, "-map", "0:a:0", "-c", "copy", "-f", "segment", "-segment_time", String(seconds), "-reset_timestamps", "1", pattern],
-    { timeoutMs: tools.timeoutMs, ...(signal ? { signal } : {}) },
-  );
-  const names = (await readdir(outDir)).filter((name) => name.startsWith("part-") && name.endsWith(`.${extension}`)).sort();
-  if (names.length < 2) throw new SplitVerificationError(`ffmpeg made ${names.length} part(s) of ${file.durationSeconds} s at ${seconds} s each`);
+  const paths = await segmentAudio({ tools, input: file.path, seconds, outDir, extension, signal });
+  if (paths.length < 2) throw new SplitVerificationError(`ffmpeg made ${paths.length} part(s) of ${file.durationSeconds} s at ${seconds} s each`);
 
   const parts: SplitPart[] = [];
   let offset = 0;
-  for (const name of names) {
-    const partPath = path.join(outDir, name);
+  for (const partPath of paths) {
     const probed = await probeAudio(tools, partPath, signal);
     if (exceedsLimits(probed, limits)) {
-      throw new SplitVerificationError(`${name} is still over the limit (${probed.sizeBytes} bytes, ${probed.durationSeconds.toFixed(1)} s)`);
+      throw new SplitVerificationError(`${path.basename(partPath)} is still over the limit (${probed.sizeBytes} bytes, ${probed.durationSeconds.toFixed(1)} s)`);
     }
     parts.push({ path: partPath, durationSeconds: probed.durationSeconds, sizeBytes: probed.sizeBytes, offsetSeconds: offset });
     offset += probed.durationSeconds;

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { decodeEvent, topology, type EventKey } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
+import { runMediaTool } from "@callflow/media";
 import type { TestBucket } from "@callflow/testkit";
 import { objectStoreAudio } from "../../src/audio/audio-store.ts";
-import { runTool } from "../../src/audio/run-tool.ts";
 import { createPostgresChunkRepo } from "../../src/chunks/postgres-chunk-repo.ts";
 import type { DeliveryContext } from "../../src/delivery.ts";
 import { createJobSignals, type JobSignals } from "../../src/jobs/job-signals.ts";
@@ -19,7 +19,7 @@ export const tools = { ffmpeg: "ffmpeg", ffprobe: "ffprobe", timeoutMs: 60_000 }
 /** A short tone as a WAV file: cheap audio for provider tests (the fakes do not listen). */
 export async function toneFile(seconds = 1, extension = "wav"): Promise<string> {
   const file = path.join(await mkdtemp(path.join(tmpdir(), "callflow-tone-")), `tone.${extension}`);
-  await runTool("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", file, "synth", String(seconds), "sine", "440"], { timeoutMs: 30_000 });
+  await runMediaTool("sox", ["-n", "-r", "16000", "-c", "1", "-b", "16", file, "synth", String(seconds), "sine", "440"], { timeoutMs: 30_000 });
   return file;
 }
 

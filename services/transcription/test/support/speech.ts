@@ -1,7 +1,7 @@
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runTool } from "../../src/audio/run-tool.ts";
+import { runMediaTool } from "@callflow/media";
 
 /** Realistic test speech: festival's HTS voice, resampled to 16 kHz mono (ENVIRONMENT.md). */
 export async function synthesizeSpeech(text: string, options: { dir?: string; name?: string } = {}): Promise<string> {
@@ -17,6 +17,6 @@ export async function synthesizeSpeech(text: string, options: { dir?: string; na
     child.once("close", (code) => (code === 0 ? resolve() : reject(new Error(`text2wave exited with ${code}: ${stderr}`))));
     child.stdin.end(text);
   });
-  await runTool("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { timeoutMs: 30_000 });
+  await runMediaTool("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { timeoutMs: 30_000 });
   return out;
 }

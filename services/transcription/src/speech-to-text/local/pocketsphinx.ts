@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { AudioTools } from "../../audio/probe.ts";
-import { runTool, ToolError } from "../../audio/run-tool.ts";
+import { MediaToolError, runMediaTool, type AudioTools } from "@callflow/media";
 import { ProviderError } from "../provider-errors.ts";
 import type { AudioFile, SyncSpeechToText, TranscribeContext, Transcription } from "../port.ts";
 import { parsePocketsphinx } from "./parse-pocketsphinx.ts";
@@ -32,23 +31,23 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
       const dir = await mkdtemp(path.join(tmpdir(), "callflow-sphinx-"));
       try {
         const wav = path.join(dir, "audio.wav");
-        await runTool(
+        await runMediaTool(
           options.tools.ffmpeg,
           ["-nostdin", "-v", "error", "-y", "-i", audio.path, "-vn", "-ac", "1", "-ar", "16000", "-c:a", "pcm_s16le", "-f", "wav", wav],
           { timeoutMs: options.tools.timeoutMs, signal: ctx.signal },
         ).catch((error: unknown) => {
-          if (error instanceof ToolError && !error.timedOut && !ctx.signal.aborted) {
+          if (error instanceof MediaToolError && !error.timedOut && !ctx.signal.aborted) {
             throw new ProviderError("unsupported_audio", `the audio could not be decoded: ${error.message}`, false, { cause: error });
           }
           throw error;
         });
         const timeoutMs = Math.round(options.timeoutBaseMs + options.timeoutPerAudioSecondMs * audio.durationSeconds);
-        const output = await runTool(options.binary, ["-infile", wav, "-time", "yes", "-logfn", "/dev/null"], {
+        const output = await runMediaTool(options.binary, ["-infile", wav, "-time", "yes", "-logfn", "/dev/null"], {
           timeoutMs,
           signal: ctx.signal,
           onOutput: ctx.heartbeat,
         }).catch((error: unknown) => {
-          if (error instanceof ToolError && error.timedOut) {
+          if (error instanceof MediaToolError && error.timedOut) {
             throw new ProviderError("provider_timeout", `pocketsphinx did not finish within ${timeoutMs} ms`, true, { cause: error });
           }
           throw new ProviderError("transcription_failed", error instanceof Error ? error.message : String(error), true, { cause: error });
