@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { reaperPolicyFromEnv, type ReaperPolicy } from "@callflow/housekeeping";
-import { field, parseConfig, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
-import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
+import { reaperPolicyFromEnv } from "@callflow/housekeeping";
+import { field, parseConfig, type Env, serviceConnection, serviceFields } from "@callflow/config";
+import { storageConfigFromEnv } from "@callflow/storage";
 
 const GiB = 1024 * 1024 * 1024;
 
@@ -9,6 +9,7 @@ const GiB = 1024 * 1024 * 1024;
 const schema = z.object({
   ...serviceFields({ databasePoolSize: 10 }),
   CALLFLOW_INGEST_HOST: z.string().min(1).default("0.0.0.0"),
+  /** 0 picks a free port (tests). */
   CALLFLOW_INGEST_PORT: field.port().default(8080),
   /** The URL clients and providers reach this API at; Twilio signs it, tus Location headers use it. */
   CALLFLOW_INGEST_PUBLIC_URL: field.url({ protocols: ["http", "https"] }).optional(),
@@ -16,6 +17,7 @@ const schema = z.object({
   CALLFLOW_INGEST_RATE_LIMIT_PER_MINUTE: field.positiveInt().default(1200),
   /** How long a looked-up API key is trusted before Postgres is asked again (revocation latency). */
   CALLFLOW_INGEST_API_KEY_CACHE_MS: field.milliseconds().default(5_000),
+  /** Where tus uploads are staged; default a directory under the OS temp dir. */
   CALLFLOW_INGEST_TUS_DIR: z.string().min(1).optional(),
   CALLFLOW_INGEST_TUS_MAX_STAGED_BYTES: field.positiveInt().default(20 * GiB),
   CALLFLOW_INGEST_TUS_EXPIRY_MS: field.milliseconds().default(24 * 3600 * 1000),
@@ -24,6 +26,7 @@ const schema = z.object({
   CALLFLOW_INGEST_SSE_POLL_MS: field.milliseconds().default(1_000),
   /** Recordings answered with a redirect to a presigned URL instead of streamed through the API. */
   CALLFLOW_INGEST_RECORDING_REDIRECT: field.boolean().default(false),
+  /** S3 multipart part size (S3's minimum is 5 MiB) and parts in flight per upload. */
   CALLFLOW_INGEST_UPLOAD_PART_BYTES: field.positiveInt().default(5 * 1024 * 1024),
   CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT: field.positiveInt().default(1),
   CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
@@ -33,46 +36,14 @@ const schema = z.object({
   CALLFLOW_ASSEMBLYAI_WEBHOOK_SECRET: field.optionalSecret(),
   CALLFLOW_NOTIFY_TIMEOUT_MS: field.milliseconds().default(10_000),
   CALLFLOW_NOTIFY_MAX_ATTEMPTS: field.positiveInt().default(8),
+  /** First retry delay; doubles per attempt up to 10 minutes. */
   CALLFLOW_NOTIFY_RETRY_BASE_MS: field.milliseconds().default(5_000),
 });
 
-export type IngestEnv = z.output<typeof schema>;
-
-export interface IngestConfig extends ServiceConnection {
-  readonly host: string;
-  /** 0 picks a free port (tests). */
-  readonly port: number;
-  readonly publicUrl: string | undefined;
-  readonly maxUploadBytes: number;
-  readonly rateLimitPerMinute: number;
-  readonly apiKeyCacheMs: number;
-  /** Where tus uploads are staged; default a directory under the OS temp dir. */
-  readonly tusDirectory: string | undefined;
-  readonly tusMaxStagedBytes: number;
-  readonly tusExpiryMs: number;
-  readonly probeTimeoutMs: number;
-  readonly trimTimeoutMs: number;
-  readonly ssePollMs: number;
-  readonly recordingRedirect: boolean;
-  /** S3 multipart part size (S3's minimum is 5 MiB) and parts in flight per upload. */
-  readonly uploadPartBytes: number;
-  readonly uploadPartsInFlight: number;
-  readonly ffprobePath: string;
-  readonly ffmpegPath: string;
-  readonly twilioAuthToken: string | undefined;
-  readonly assemblyAiWebhookHeader: string;
-  readonly assemblyAiWebhookSecret: string | undefined;
-  readonly notifyTimeoutMs: number;
-  readonly notifyMaxAttempts: number;
-  /** First retry delay; doubles per attempt up to 10 minutes. */
-  readonly notifyRetryBaseMs: number;
-  readonly storage: StorageConfig;
-  /** The reaper's deadlines, for the admin stuck view and on-demand sweeps (the CALLFLOW_REAPER_* variables). */
-  readonly reaperPolicy: ReaperPolicy;
-}
+export type IngestConfig = ReturnType<typeof ingestConfigFromEnv>;
 
 /** Parsed once at start; throws a ConfigError naming every bad variable. */
-export const ingestConfigFromEnv = (env: Env = process.env): IngestConfig => {
+export const ingestConfigFromEnv = (env: Env = process.env) => {
   const e = parseConfig(schema, env);
   return Object.freeze({
     ...serviceConnection(e),
@@ -100,6 +71,7 @@ export const ingestConfigFromEnv = (env: Env = process.env): IngestConfig => {
     notifyMaxAttempts: e.CALLFLOW_NOTIFY_MAX_ATTEMPTS,
     notifyRetryBaseMs: e.CALLFLOW_NOTIFY_RETRY_BASE_MS,
     storage: storageConfigFromEnv(env),
+    /** The reaper's deadlines, for the admin stuck view and on-demand sweeps (the CALLFLOW_REAPER_* variables). */
     reaperPolicy: reaperPolicyFromEnv(env),
   });
 };

@@ -1,26 +1,23 @@
 import { z } from "zod";
-import { ConfigError, field, parseConfig, type ConfigProblem, type Env, serviceConnection, serviceFields, type ServiceConnection } from "@callflow/config";
+import { ConfigError, field, parseConfig, type ConfigProblem, type Env, serviceConnection, serviceFields, workerFields } from "@callflow/config";
 import { isUuid } from "@callflow/contracts";
-import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
+import { storageConfigFromEnv } from "@callflow/storage";
 
 const MiB = 1024 * 1024;
 const PROVIDERS = ["local", "openai", "assemblyai"] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
+// Stale after: a running chunk with an older heartbeat has lost its worker and may be claimed again.
+const worker = workerFields("TRANSCRIPTION", { opsPort: 9102, concurrency: 2, ackWaitMs: 60_000, maxDeliver: 6, heartbeatMs: 10_000, staleAfterMs: 60_000 });
+
 /** Every variable the transcription service reads; the README's configuration table lists them. */
 const schema = z.object({
   ...serviceFields({ databasePoolSize: 10 }),
-  CALLFLOW_TRANSCRIPTION_OPS_PORT: field.port().default(9102),
+  ...worker.fields,
   /** The provider for every tenant not listed in CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS. */
   CALLFLOW_TRANSCRIPTION_PROVIDER: field.oneOf(PROVIDERS).default("local"),
   /** `tenant-uuid=openai,other-uuid=assemblyai`: per-tenant provider choice. */
   CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS: z.string().optional(),
-  CALLFLOW_TRANSCRIPTION_CONCURRENCY: field.positiveInt().default(2),
-  CALLFLOW_TRANSCRIPTION_ACK_WAIT_MS: field.milliseconds().default(60_000),
-  CALLFLOW_TRANSCRIPTION_MAX_DELIVER: field.positiveInt().default(6),
-  CALLFLOW_TRANSCRIPTION_HEARTBEAT_MS: field.milliseconds().default(10_000),
-  /** A running chunk with an older heartbeat has lost its worker and may be claimed again. */
-  CALLFLOW_TRANSCRIPTION_STALE_AFTER_MS: field.milliseconds().default(60_000),
   CALLFLOW_TRANSCRIPTION_DELETE_SPLIT_ORIGINALS: field.boolean().default(false),
   CALLFLOW_TRANSCRIPTION_REDACT_PII: field.boolean().default(false),
   CALLFLOW_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
@@ -50,36 +47,7 @@ const schema = z.object({
   CALLFLOW_ASSEMBLYAI_MAX_POLL_MS: field.milliseconds().default(60_000),
 });
 
-export interface TranscriptionConfig extends ServiceConnection {
-  readonly opsPort: number;
-  readonly provider: ProviderName;
-  readonly tenantProviders: Readonly<Record<string, ProviderName>>;
-  readonly concurrency: number;
-  readonly ackWaitMs: number;
-  readonly maxDeliver: number;
-  readonly heartbeatMs: number;
-  readonly staleAfterMs: number;
-  readonly deleteSplitOriginals: boolean;
-  readonly redactPii: boolean;
-  readonly tools: { readonly ffmpeg: string; readonly ffprobe: string; readonly timeoutMs: number };
-  readonly pocketsphinx: { readonly binary: string; readonly maxSeconds: number };
-  readonly openai: { readonly baseURL: string; readonly apiKey: string | undefined; readonly model: string; readonly maxBytes: number; readonly concurrency: number; readonly timeoutMs: number };
-  readonly assemblyai: {
-    readonly baseUrl: string;
-    readonly apiKey: string | undefined;
-    readonly webhookUrl: string | undefined;
-    readonly webhookHeader: string;
-    readonly webhookSecret: string | undefined;
-    readonly redactPiiPolicies: readonly string[] | undefined;
-    readonly concurrency: number;
-    readonly timeoutMs: number;
-    readonly deadlineBaseMs: number;
-    readonly deadlinePerAudioSecondMs: number;
-    readonly firstPollMs: number;
-    readonly maxPollMs: number;
-  };
-  readonly storage: StorageConfig;
-}
+export type TranscriptionConfig = ReturnType<typeof transcriptionConfigFromEnv>;
 
 const parseTenantProviders = (raw: string | undefined, problems: ConfigProblem[]): Record<string, ProviderName> => {
   const map: Record<string, ProviderName> = {};
@@ -95,7 +63,7 @@ const parseTenantProviders = (raw: string | undefined, problems: ConfigProblem[]
 };
 
 /** Parsed once at start; throws a ConfigError naming every bad variable (a chosen provider's missing key too). */
-export const transcriptionConfigFromEnv = (env: Env = process.env): TranscriptionConfig => {
+export const transcriptionConfigFromEnv = (env: Env = process.env) => {
   const e = parseConfig(schema, env);
   const problems: ConfigProblem[] = [];
   const tenantProviders = parseTenantProviders(e.CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS, problems);
@@ -112,14 +80,9 @@ export const transcriptionConfigFromEnv = (env: Env = process.env): Transcriptio
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...serviceConnection(e),
-    opsPort: e.CALLFLOW_TRANSCRIPTION_OPS_PORT,
+    ...worker.settings(e),
     provider: e.CALLFLOW_TRANSCRIPTION_PROVIDER,
-    tenantProviders: Object.freeze(tenantProviders),
-    concurrency: e.CALLFLOW_TRANSCRIPTION_CONCURRENCY,
-    ackWaitMs: e.CALLFLOW_TRANSCRIPTION_ACK_WAIT_MS,
-    maxDeliver: e.CALLFLOW_TRANSCRIPTION_MAX_DELIVER,
-    heartbeatMs: e.CALLFLOW_TRANSCRIPTION_HEARTBEAT_MS,
-    staleAfterMs: e.CALLFLOW_TRANSCRIPTION_STALE_AFTER_MS,
+    tenantProviders: Object.freeze(tenantProviders) as Readonly<Record<string, ProviderName>>,
     deleteSplitOriginals: e.CALLFLOW_TRANSCRIPTION_DELETE_SPLIT_ORIGINALS,
     redactPii: e.CALLFLOW_TRANSCRIPTION_REDACT_PII,
     tools: { ffmpeg: e.CALLFLOW_FFMPEG_PATH, ffprobe: e.CALLFLOW_FFPROBE_PATH, timeoutMs: e.CALLFLOW_AUDIO_TOOL_TIMEOUT_MS },
