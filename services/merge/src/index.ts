@@ -32,7 +32,6 @@ export async function start(config: MergeConfig, options: StartOptions = {}): Pr
         format: OUTPUT_FORMATS[config.outputFormat],
         tolerance: config.tolerance,
         deleteChunks: config.deleteChunks,
-        maxDeliver: config.maxDeliver,
         heartbeatMs: config.heartbeatMs,
         staleAfterMs: config.staleAfterMs,
         workDir: config.workDir,

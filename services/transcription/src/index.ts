@@ -1,12 +1,11 @@
 import type { Db } from "@callflow/db";
-import { ack, retry, startWorker, type AnyConsumerRegistration, type ConsumerRegistration, type Outcome, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { startWorker, type AnyConsumerRegistration, type ConsumerRegistration, workerBasics, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
 import { objectStoreAudio } from "./audio/audio-store.ts";
 import { failChunkOnDeadLetter } from "./chunks/fail-on-dead-letter.ts";
 import { createPostgresChunkRepo } from "./chunks/postgres-chunk-repo.ts";
 import { createCompleteFromWebhook, type WebhookResult } from "./complete-from-webhook.ts";
 import type { TranscriptionConfig } from "./config.ts";
-import type { Verdict } from "./delivery.ts";
 import { createJobSignals } from "./jobs/job-signals.ts";
 import { createHandleProviderCallback } from "./provider-callback.ts";
 import { createProviders } from "./speech-to-text/providers.ts";
@@ -22,9 +21,6 @@ export interface TranscriptionHandle extends ServiceHandle {
 }
 
 export type StartOptions = ServiceStartOptions;
-
-const toOutcome = (verdict: Verdict): Outcome =>
-  verdict.kind === "ack" ? ack() : retry({ afterMs: verdict.afterMs, code: "transcription_retry", message: verdict.reason });
 
 /**
  * The transcription worker: chunkReady → text through the tenant's provider (pocketsphinx by default),
@@ -54,7 +50,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
         tools: config.tools,
         signals,
         polling: { firstPollAfterMs: config.assemblyai.firstPollMs, maxPollIntervalMs: config.assemblyai.maxPollMs },
-        maxDeliver: config.maxDeliver,
+        logger: context.logger,
         heartbeatMs: config.heartbeatMs,
         staleAfterMs: config.staleAfterMs,
         deleteSplitOriginals: config.deleteSplitOriginals,
@@ -64,7 +60,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
         // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
         concurrency: config.concurrency,
         prefetch: config.concurrency,
-        handler: async (event, ctx) => toOutcome(await transcribe(event, ctx)),
+        handler: transcribe,
         onDeadLetter: failChunkOnDeadLetter(chunks),
       };
       const registrations: AnyConsumerRegistration[] = [transcription];
@@ -74,7 +70,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
         const callbacks: ConsumerRegistration<"callbacks"> = {
           declaration: { key: "callbacks", ackWaitMs: 30_000, maxDeliver: 10 },
           concurrency: 8,
-          handler: async (event, ctx) => toOutcome(await onCallback(event, ctx.signal)),
+          handler: (event, ctx) => onCallback(event, ctx.signal),
         };
         registrations.push(callbacks);
       }

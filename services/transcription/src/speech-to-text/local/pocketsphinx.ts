@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AudioTools } from "../../audio/probe.ts";
 import { runTool, ToolError } from "../../audio/run-tool.ts";
-import { ProviderError } from "../provider-errors.ts";
+import { PermanentProviderError, RetryableProviderError } from "../provider-errors.ts";
 import type { AudioFile, SyncSpeechToText, TranscribeContext, Transcription } from "../port.ts";
 import { parsePocketsphinx } from "./parse-pocketsphinx.ts";
 
@@ -38,7 +38,7 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
           { timeoutMs: options.tools.timeoutMs, signal: ctx.signal },
         ).catch((error: unknown) => {
           if (error instanceof ToolError && !error.timedOut && !ctx.signal.aborted) {
-            throw new ProviderError("unsupported_audio", `the audio could not be decoded: ${error.message}`, false, { cause: error });
+            throw new PermanentProviderError("unsupported_audio", `the audio could not be decoded: ${error.message}`, { cause: error });
           }
           throw error;
         });
@@ -49,9 +49,9 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
           onOutput: ctx.heartbeat,
         }).catch((error: unknown) => {
           if (error instanceof ToolError && error.timedOut) {
-            throw new ProviderError("provider_timeout", `pocketsphinx did not finish within ${timeoutMs} ms`, true, { cause: error });
+            throw new RetryableProviderError("provider_timeout", `pocketsphinx did not finish within ${timeoutMs} ms`, { cause: error });
           }
-          throw new ProviderError("transcription_failed", error instanceof Error ? error.message : String(error), true, { cause: error });
+          throw new RetryableProviderError("transcription_failed", error instanceof Error ? error.message : String(error), { cause: error });
         });
         const transcription = parsePocketsphinx(output);
         return options.redact ? options.redact(transcription) : transcription;
