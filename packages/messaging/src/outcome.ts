@@ -43,7 +43,8 @@ export const dead = (code: string, message: string): DeadOutcome => ({ kind: "de
 
 /** A failure that may pass: timeouts, 429 (with its Retry-After), 5xx, a dependency not ready. */
 export class RetryableError extends Error {
-  override readonly name = "RetryableError";
+  // `string`, so a service's subclass names itself in logs.
+  override readonly name: string = "RetryableError";
   readonly code: string;
   readonly retryAfterMs: number | undefined;
   constructor(message: string, options: { retryAfterMs?: number; code?: string; cause?: unknown } = {}) {
@@ -67,7 +68,7 @@ export const parseRetryAfter = (value: string | null | undefined, now = Date.now
 
 /** A failure no retry can fix: bad input, unsupported audio, a 4xx that is the request's fault. */
 export class PermanentError extends Error {
-  override readonly name = "PermanentError";
+  override readonly name: string = "PermanentError";
   constructor(readonly code: string, message: string, options: { cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
   }

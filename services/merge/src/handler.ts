@@ -1,11 +1,12 @@
+import { claimWindow, keepLeaseAlive, leaseRemainingMs } from "@callflow/call-lifecycle";
 import type { CallTranscribed } from "@callflow/contracts";
-import { ack, classifyError, PermanentError, retry, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
+import { ack, classifyError, PermanentError, retry, systemClock, type Clock, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import type { AudioTools } from "@callflow/media";
 import type { OutputFormat } from "./audio/output-format.ts";
 import { buildRecording, type Concatenate, type DurationTolerance } from "./recordings/build-recording.ts";
 import { planMerge } from "./recordings/merge-plan.ts";
-import type { ClaimedStage, MergeStageRepo } from "./recordings/merge-stage-repo.ts";
+import type { MergeStageRepo } from "./recordings/merge-stage-repo.ts";
 import { mergedRecordingKey } from "./recordings/object-keys.ts";
 import type { RecordingStorage } from "./recordings/recording-storage.ts";
 import { deleteMergedChunks } from "./recordings/retention.ts";
@@ -18,34 +19,17 @@ export interface MergeOnTranscribedDeps {
   tolerance: DurationTolerance;
   /** Delete the chunk objects once the merged recording is committed (CALLFLOW_MERGE_DELETE_CHUNKS). */
   deleteChunks: boolean;
-  maxDeliver: number;
   heartbeatMs: number;
   /** A running stage whose heartbeat is older than this has lost its worker and is claimed again. */
   staleAfterMs: number;
   workDir: string;
   logger: Logger;
-  now?: () => Date;
+  clock?: Clock;
   /** ffmpeg's part, replaceable so a test can make it produce the wrong thing. */
   concatenate?: Concatenate;
 }
 
-type MergeDelivery = Pick<Delivery, "deliveryCount" | "working" | "signal">;
-
-/** Keeps the stage's heartbeat and the message's ack deadline fresh; aborts when the stage is taken over. */
-function keepAlive(deps: MergeOnTranscribedDeps, stage: ClaimedStage, ctx: MergeDelivery) {
-  const lost = new AbortController();
-  const now = deps.now ?? (() => new Date());
-  const timer = setInterval(() => {
-    ctx.working();
-    deps.stages.heartbeat(stage, now()).then(
-      (ours) => {
-        if (!ours) lost.abort(new Error("the merge stage was taken over by another worker"));
-      },
-      (error: unknown) => deps.logger.warn({ err: error, callId: stage.callId }, "merge heartbeat failed; trying again"),
-    );
-  }, deps.heartbeatMs);
-  return { signal: AbortSignal.any([ctx.signal, lost.signal]), lost: lost.signal, stop: () => clearInterval(timer) };
-}
+type MergeDelivery = Pick<Delivery, "lastDelivery" | "working" | "signal">;
 
 /**
  * callTranscribed → one verified audio file for the call's audio version. The merge stage run is the
@@ -54,7 +38,7 @@ function keepAlive(deps: MergeOnTranscribedDeps, stage: ClaimedStage, ctx: Merge
  * completion consumer reacts to callMerged.
  */
 export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
 
   const retainIfAsked = async (callId: string, audioVersion: number, skippedIndexes: readonly number[]): Promise<Outcome> => {
     if (!deps.deleteChunks) return ack();
@@ -71,8 +55,8 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
 
   return async (event: Pick<CallTranscribed, "callId" | "audioVersion">, ctx: MergeDelivery): Promise<Outcome> => {
     const { callId, audioVersion } = event;
-    const started = now();
-    const claim = await deps.stages.claim({ callId, audioVersion, now: started, staleBefore: new Date(started.getTime() - deps.staleAfterMs) });
+    const window = claimWindow(clock, deps.staleAfterMs);
+    const claim = await deps.stages.claim({ callId, audioVersion, window });
     switch (claim.kind) {
       case "merged":
         return retainIfAsked(callId, audioVersion, claim.skippedIndexes);
@@ -81,9 +65,9 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
         return ack();
       case "busy": {
         // The owner holds its own delivery; on our last one, leave the stage to it (and the reaper).
-        if (ctx.deliveryCount >= deps.maxDeliver) return ack();
+        if (ctx.lastDelivery) return ack();
         // Look again soon enough to ack once the owner commits, and to take over once its heartbeat is stale.
-        const untilStale = (claim.heartbeatAt?.getTime() ?? started.getTime()) + deps.staleAfterMs - started.getTime();
+        const untilStale = leaseRemainingMs(claim.heartbeatAt ?? window.now, window);
         const afterMs = Math.min(Math.max(untilStale, 1_000), Math.max(deps.heartbeatMs * 3, 1_000));
         return retry({ afterMs, code: "merge_in_progress", message: "another worker is merging this call" });
       }
@@ -92,7 +76,13 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
     }
 
     const { stage } = claim;
-    const alive = keepAlive(deps, stage, ctx);
+    const alive = keepLeaseAlive(stage.lease, {
+      delivery: ctx,
+      everyMs: deps.heartbeatMs,
+      clock,
+      what: "merge",
+      onHeartbeatFailed: (error) => deps.logger.warn({ err: error, callId }, "merge heartbeat failed; trying again"),
+    });
     try {
       const plan = await planMerge(await deps.stages.chunksOf(callId, audioVersion), deps.storage.exists);
       if (plan.inputs.length === 0) throw new PermanentError("merge_no_chunks", `call ${callId} has no chunks at audio version ${audioVersion}`);
@@ -106,11 +96,11 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
         planned: plan.inputs,
         policy: stage.failurePolicy,
         signal: alive.signal,
-        now,
+        now: () => clock.now(),
         ...(deps.concatenate ? { concatenate: deps.concatenate } : {}),
       });
       alive.stop();
-      const recorded = await deps.stages.recordMerged(stage, recording, now());
+      const recorded = await deps.stages.recordMerged(stage, recording, clock.now());
       if (!recorded) {
         deps.logger.warn({ callId, audioVersion, attempt: stage.attempt }, "merge stage taken over before commit; the other worker's result stands");
         return ack();
@@ -122,15 +112,17 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
       return retainIfAsked(callId, audioVersion, recording.skipped.map((s) => s.index));
     } catch (error) {
       alive.stop();
-      if (alive.lost.aborted) return ack();
+      if (alive.lost) return ack();
       const outcome = classifyError(error);
       const failure = { code: outcome.code, message: outcome.message };
-      if (outcome.kind === "dead" || ctx.deliveryCount >= deps.maxDeliver) {
-        await deps.stages.fail({ callId, audioVersion }, failure, now(), stage);
+      if (outcome.kind === "dead" || ctx.lastDelivery) {
+        await deps.stages.fail({ callId, audioVersion }, failure, clock.now(), stage);
         deps.logger.warn({ callId, audioVersion, ...failure }, "merge failed");
         return ack();
       }
-      await deps.stages.release(stage, failure, now());
+      await stage.lease
+        .release(failure)
+        .catch((releaseError: unknown) => deps.logger.warn({ err: releaseError, callId }, "could not release the merge stage; it goes stale instead"));
       return outcome;
     } finally {
       alive.stop();

@@ -24,7 +24,6 @@ export async function start(config: MergeConfig, options: ServiceStartOptions = 
     format: OUTPUT_FORMATS[config.outputFormat],
     tolerance: config.tolerance,
     deleteChunks: config.deleteChunks,
-    maxDeliver: config.maxDeliver,
     heartbeatMs: config.heartbeatMs,
     staleAfterMs: config.staleAfterMs,
     workDir: config.workDir,

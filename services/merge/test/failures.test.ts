@@ -83,12 +83,13 @@ describe("chunks that cannot be merged", () => {
     const call = await seedTranscribedCall(db, storage, { chunks: [{ seconds: 1, extension: "wav" }] });
     const real = objectStoreRecordings(storage.store);
     const outage = { ...real, download: async () => Promise.reject(new Error("connect ECONNREFUSED 127.0.0.1:9")) };
-    const merge = buildHandler(db, storage, t, { storage: outage, maxDeliver: 3 });
+    const merge = buildHandler(db, storage, t, { storage: outage });
+    const maxDeliver = 3;
 
-    expect(await merge(transcribedEvent(call), delivery(1))).toMatchObject({ kind: "retry", code: "merge_storage_unavailable" });
+    expect(await merge(transcribedEvent(call), delivery(1, maxDeliver))).toMatchObject({ kind: "retry", code: "merge_storage_unavailable" });
     expect(await db.stageRun.findFirstOrThrow({ where: { callId: call.callId, stage: "merge" } })).toMatchObject({ status: "queued", attempt: 1, errorCode: "merge_storage_unavailable" });
 
-    expect(await merge(transcribedEvent(call), delivery(3))).toEqual({ kind: "ack" });
+    expect(await merge(transcribedEvent(call), delivery(3, maxDeliver))).toEqual({ kind: "ack" });
     expect(await db.call.findUniqueOrThrow({ where: { id: call.callId } })).toMatchObject({ status: "failed", failedStage: "merge", errorCode: "merge_storage_unavailable" });
     expect(await outboxEvents(db, t, "callFailed")).toHaveLength(1);
   });

@@ -1,8 +1,9 @@
+import { claimWindow, keepLeaseAlive } from "@callflow/call-lifecycle";
 import type { CallTranscribed } from "@callflow/contracts";
-import { ack, retry, RetryableError, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
+import { ack, classifyError, retry, systemClock, type Clock, type DeadLetterHook, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import { EMPTY_TRANSCRIPT_SUMMARY } from "./summarizers/empty-transcript.ts";
-import { SummaryFailedError, type Summarizer } from "./summarizers/port.ts";
+import type { Summarizer } from "./summarizers/port.ts";
 import { summaryContent } from "./summarizers/summary-content.ts";
 import type { StageKey, SummaryStage } from "./stage/summary-stage.ts";
 
@@ -12,9 +13,7 @@ export interface SummarizeTranscriptDeps {
   logger: Logger;
   /** The stage row's heartbeat period while the summarizer works. */
   heartbeatMs: number;
-  /** The consumer's max_deliver: a duplicate on its last delivery stops waiting for the owner. */
-  maxDeliver?: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 /** A running stage whose heartbeat is older than this many periods belongs to a worker that died. */
@@ -30,8 +29,8 @@ export const TRANSCRIPT_MISSING = "summary_transcript_missing";
  */
 export const createSummarizeTranscript =
   (deps: SummarizeTranscriptDeps) =>
-  async (event: Pick<CallTranscribed, "tenantId" | "callId" | "transcriptId" | "audioVersion">, ctx: Pick<Delivery, "working" | "signal" | "deliveryCount">): Promise<Outcome> => {
-    const now = deps.now ?? Date.now;
+  async (event: Pick<CallTranscribed, "tenantId" | "callId" | "transcriptId" | "audioVersion">, ctx: Pick<Delivery, "working" | "signal" | "lastDelivery">): Promise<Outcome> => {
+    const clock = deps.clock ?? systemClock;
     const key: StageKey = { tenantId: event.tenantId, callId: event.callId, audioVersion: event.audioVersion };
     const log = deps.logger.child({ callId: event.callId, tenantId: event.tenantId, audioVersion: event.audioVersion });
     const staleAfterMs = deps.heartbeatMs * STALE_HEARTBEATS;
@@ -42,15 +41,16 @@ export const createSummarizeTranscript =
       return ack();
     }
 
-    const claim = await deps.stage.claim(key, new Date(now() - staleAfterMs));
+    const claim = await deps.stage.claim(key, claimWindow(clock, staleAfterMs));
     if (claim.kind === "settled") return ack();
     if (claim.kind === "busy") {
       // The owner holds its own message, so a duplicate out of deliveries can go without a dead letter.
-      if (deps.maxDeliver !== undefined && ctx.deliveryCount >= deps.maxDeliver) return ack();
+      if (ctx.lastDelivery) return ack();
       // Another worker has it; come back when its claim would be stale if it died meanwhile.
       return retry({ afterMs: staleAfterMs, code: "summary_in_progress", message: "another worker is summarizing this transcript" });
     }
-    const { attempt } = claim;
+    const { lease } = claim;
+    const { attempt } = lease;
 
     if (loaded.kind === "missing_transcript") {
       await deps.stage.fail(key, attempt, { code: TRANSCRIPT_MISSING, message: `transcript ${event.transcriptId} named by callTranscribed does not exist` });
@@ -60,29 +60,23 @@ export const createSummarizeTranscript =
 
     // Aborted when another worker has taken the stage over: its result would be discarded, so this
     // attempt stops asking the summarizer (and paying for the LLM) at once.
-    const takenOver = new AbortController();
-    const signal = AbortSignal.any([ctx.signal, takenOver.signal]);
-    const heartbeat = () => {
-      ctx.working();
-      deps.stage.heartbeat(key, attempt).then(
-        (owned) => {
-          if (owned || takenOver.signal.aborted) return;
-          log.warn({ attempt }, "the summary stage was taken over; this attempt stops");
-          takenOver.abort(new Error(`summary attempt ${attempt} was taken over by another worker`));
-        },
-        (error: unknown) => log.warn({ err: error }, "summary heartbeat failed"),
-      );
-    };
-    const timer = setInterval(heartbeat, deps.heartbeatMs);
-    const started = now();
+    const alive = keepLeaseAlive(lease, {
+      delivery: ctx,
+      everyMs: deps.heartbeatMs,
+      clock,
+      what: "summary",
+      onHeartbeatFailed: (error) => log.warn({ err: error }, "summary heartbeat failed"),
+      onLost: () => log.warn({ attempt }, "the summary stage was taken over; this attempt stops"),
+    });
+    const started = clock.now().getTime();
     try {
       const content = transcript.text.trim()
         ? await deps.summarizer.summarize(
             { text: transcript.text, segments: transcript.segments, referenceDate: transcript.callCreatedAt },
-            { heartbeat: () => ctx.working(), signal },
+            { heartbeat: () => ctx.working(), signal: alive.signal },
           )
         : EMPTY_TRANSCRIPT_SUMMARY;
-      clearInterval(timer);
+      alive.stop();
       // Validated here too, whatever the summarizer did: nothing unvalidated is ever stored.
       const checked = summaryContent.safeParse(content);
       if (!checked.success) {
@@ -90,23 +84,27 @@ export const createSummarizeTranscript =
         return ack();
       }
       const stored = await deps.stage.store(key, attempt, { transcriptId: transcript.id, model: deps.summarizer.model, content: checked.data });
-      if (stored.stored) log.info({ attempt, revision: stored.revision, summaryId: stored.summaryId, model: deps.summarizer.model, ms: now() - started }, "call summarized");
+      if (stored.stored) log.info({ attempt, revision: stored.revision, summaryId: stored.summaryId, model: deps.summarizer.model, ms: clock.now().getTime() - started }, "call summarized");
       else log.warn({ attempt }, "the summary stage was taken over meanwhile; this attempt's summary was discarded");
       return ack();
     } catch (error) {
-      clearInterval(timer);
+      alive.stop();
       // The new owner settles the stage; this attempt has nothing left to do or to hand back.
-      if (takenOver.signal.aborted) return ack();
-      if (error instanceof SummaryFailedError) {
-        const outcome = await deps.stage.fail(key, attempt, { code: error.code, message: error.message });
-        log.warn({ attempt, errorCode: error.code, error: error.message, outcome }, "summary failed");
+      if (alive.lost) return ack();
+      const outcome = classifyError(error);
+      if (outcome.kind === "dead") {
+        const failed = await deps.stage.fail(key, attempt, { code: outcome.code, message: outcome.message });
+        log.warn({ attempt, errorCode: outcome.code, error: outcome.message, outcome: failed }, "summary failed");
         return ack();
       }
       // Transient (shutdown, a long Retry-After, Postgres unreachable): the claim is handed back so
       // the redelivery need not wait for the heartbeat to go stale.
-      await deps.stage.release(key, attempt).catch((releaseError: unknown) => log.warn({ err: releaseError }, "could not release the summary claim; it goes stale instead"));
-      if (error instanceof RetryableError) return retry({ ...(error.retryAfterMs === undefined ? {} : { afterMs: error.retryAfterMs }), code: error.code, message: error.message.slice(0, 2_000) });
-      throw error;
+      await lease
+        .release({ code: outcome.code, message: outcome.message })
+        .catch((releaseError: unknown) => log.warn({ err: releaseError }, "could not release the summary claim; it goes stale instead"));
+      return outcome;
+    } finally {
+      alive.stop();
     }
   };
 

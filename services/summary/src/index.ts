@@ -34,7 +34,7 @@ export async function start(config: SummaryConfig, options: StartOptions = {}): 
         concurrency: config.concurrency,
         // An LLM call takes seconds: a message waiting in the prefetch buffer would age against ack_wait.
         prefetch: config.concurrency,
-        handler: createSummarizeTranscript({ stage, summarizer, logger: runtime.logger, heartbeatMs: config.heartbeatMs, maxDeliver: config.maxDeliver }),
+        handler: createSummarizeTranscript({ stage, summarizer, logger: runtime.logger, heartbeatMs: config.heartbeatMs }),
         onDeadLetter: failSummaryOnDeadLetter(stage),
       }),
     ],

@@ -1,11 +1,10 @@
-import { ack, defineConsumer, openRuntime, retry, type AnyConsumerRegistration, type Outcome, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { defineConsumer, openRuntime, type AnyConsumerRegistration, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
 import { objectStoreAudio } from "./audio/audio-store.ts";
 import { failChunkOnDeadLetter } from "./chunks/fail-on-dead-letter.ts";
 import { createPostgresChunkRepo } from "./chunks/postgres-chunk-repo.ts";
 import { createCompleteFromWebhook, type WebhookResult } from "./complete-from-webhook.ts";
 import type { TranscriptionConfig } from "./config.ts";
-import type { Verdict } from "./delivery.ts";
 import { createJobSignals } from "./jobs/job-signals.ts";
 import { createHandleProviderCallback } from "./provider-callback.ts";
 import { createProviders } from "./speech-to-text/providers.ts";
@@ -21,9 +20,6 @@ export interface TranscriptionHandle extends ServiceHandle {
 }
 
 export type StartOptions = ServiceStartOptions;
-
-const toOutcome = (verdict: Verdict): Outcome =>
-  verdict.kind === "ack" ? ack() : retry({ afterMs: verdict.afterMs, code: "transcription_retry", message: verdict.reason });
 
 /**
  * The transcription worker: chunkReady → text through the tenant's provider (pocketsphinx by default),
@@ -44,7 +40,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
     tools: config.tools,
     signals,
     polling: { firstPollAfterMs: config.assemblyai.firstPollMs, maxPollIntervalMs: config.assemblyai.maxPollMs },
-    maxDeliver: config.maxDeliver,
+    logger: runtime.logger,
     heartbeatMs: config.heartbeatMs,
     staleAfterMs: config.staleAfterMs,
     deleteSplitOriginals: config.deleteSplitOriginals,
@@ -57,7 +53,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
       // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
       concurrency: config.concurrency,
       prefetch: config.concurrency,
-      handler: async (event, ctx) => toOutcome(await transcribe(event, ctx)),
+      handler: transcribe,
       onDeadLetter: failChunkOnDeadLetter(chunks),
     }),
   ];
@@ -67,7 +63,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
       defineConsumer({
         declaration: { key: "callbacks", ackWaitMs: 30_000, maxDeliver: 10 },
         concurrency: 8,
-        handler: async (event, ctx) => toOutcome(await onCallback(event, ctx.signal)),
+        handler: (event, ctx) => onCallback(event, ctx.signal),
       }),
     );
   }

@@ -1,7 +1,7 @@
 import type { ProviderCallbackReceived } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
+import { ack, type Outcome } from "@callflow/messaging";
 import type { WebhookResult } from "./complete-from-webhook.ts";
-import { ack, type Verdict } from "./delivery.ts";
 
 /**
  * providerCallbackReceived → completeFromWebhook, for AssemblyAI's transcript webhooks that ingest
@@ -12,17 +12,18 @@ export const createHandleProviderCallback = (deps: {
   db: Db;
   completeFromWebhook: (jobId: string, signal?: AbortSignal) => Promise<WebhookResult>;
 }) =>
-  async (event: Pick<ProviderCallbackReceived, "callbackId" | "provider">, signal?: AbortSignal): Promise<Verdict> => {
-    if (event.provider !== "assemblyai") return ack(`not a transcription callback (${event.provider})`);
+  async (event: Pick<ProviderCallbackReceived, "callbackId" | "provider">, signal?: AbortSignal): Promise<Outcome> => {
+    // Another provider's callback: not a transcription's.
+    if (event.provider !== "assemblyai") return ack();
     const callback = await deps.db.providerCallback.findUnique({ where: { id: event.callbackId } });
-    if (!callback) return ack("the callback record no longer exists");
-    if (callback.processedAt) return ack("the callback was already processed");
+    // Gone, or processed by an earlier delivery.
+    if (!callback || callback.processedAt) return ack();
     if (!callback.externalId) {
       await deps.db.providerCallback.update({
         where: { id: callback.id },
         data: { processedAt: new Date(), errorCode: "missing_transcript_id", errorMessage: "the webhook named no transcript_id" },
       });
-      return ack("the callback names no job");
+      return ack();
     }
     const result = await deps.completeFromWebhook(callback.externalId, signal);
     await deps.db.providerCallback.update({
@@ -32,5 +33,5 @@ export const createHandleProviderCallback = (deps: {
         ...(result === "unknown_job" ? { errorCode: "unknown_job", errorMessage: `no chunk waits on transcript ${callback.externalId}` } : {}),
       },
     });
-    return ack(`webhook: ${result}`);
+    return ack();
   };

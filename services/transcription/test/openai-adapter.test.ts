@@ -115,8 +115,8 @@ describe("the OpenAI-compatible adapter through the real SDK", () => {
     await withFake(async (fake) => {
       fake.script(...Array.from({ length: 3 }, () => ({ kind: "error" as const, status: 502, message: "Bad gateway" })));
       const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile() });
-      const { handler } = buildHandler(database.db, storage, transcriber(fake), { maxDeliver: 1 });
-      expect(await handler({ chunkId: seeded.chunkId }, delivery(1))).toMatchObject({ kind: "ack" });
+      const { handler } = buildHandler(database.db, storage, transcriber(fake));
+      expect(await handler({ chunkId: seeded.chunkId }, delivery(1, 1))).toMatchObject({ kind: "ack" });
       expect(await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } })).toMatchObject({
         status: "failed",
         errorCode: "provider_unavailable",

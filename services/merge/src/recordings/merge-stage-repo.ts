@@ -1,4 +1,4 @@
-import { failCallAtStage, stillHoldsStageClaim } from "@callflow/call-lifecycle";
+import { claimLease, failCallAtStage, stageRunLeases, stillHoldsStageClaim, type ClaimWindow, type StageLease } from "@callflow/call-lifecycle";
 import type { Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
@@ -7,7 +7,7 @@ import type { ChunkRow } from "./merge-plan.ts";
 
 /** The merge stage run this worker owns, for one attempt. */
 export interface ClaimedStage {
-  stageId: string;
+  lease: StageLease;
   tenantId: string;
   callId: string;
   audioVersion: number;
@@ -29,14 +29,13 @@ export interface StageError {
   message: string;
 }
 
-/** The merge stage's rows in Postgres: the stage run is the guard, compare-and-set on status and attempt. */
+/**
+ * The merge stage's rows in Postgres: the stage run is the guard, leased by compare-and-set on status
+ * and attempt (the lease beats and hands the stage back).
+ */
 export interface MergeStageRepo {
-  claim(input: { callId: string; audioVersion: number; now: Date; staleBefore: Date }): Promise<Claim>;
+  claim(input: { callId: string; audioVersion: number; window: ClaimWindow }): Promise<Claim>;
   chunksOf(callId: string, audioVersion: number): Promise<ChunkRow[]>;
-  /** False once another worker has taken the stage over (this one's heartbeat went stale). */
-  heartbeat(stage: ClaimedStage, now: Date): Promise<boolean>;
-  /** Back to queued with the error, so the next delivery claims it at once. */
-  release(stage: ClaimedStage, error: StageError, now: Date): Promise<void>;
   /** Recording, stage succeeded and callMerged, one transaction; null when the stage is no longer ours. */
   recordMerged(stage: ClaimedStage, recording: BuiltRecording, now: Date): Promise<{ recordingId: string } | null>;
   /**
@@ -46,10 +45,9 @@ export interface MergeStageRepo {
   fail(target: { callId: string; audioVersion: number }, error: StageError, now: Date, claimed?: ClaimedStage): Promise<void>;
 }
 
-const MAX_ERROR_MESSAGE = 2_000;
-
 export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?: Pick<OutboxRelay, "publishNow"> }): MergeStageRepo {
   const { db, topology, relay } = deps;
+  const leases = stageRunLeases(db);
 
   const mergedOf = async (callId: string, audioVersion: number): Promise<Claim | null> => {
     const recording = await db.mergedRecording.findUnique({ where: { callId_audioVersion: { callId, audioVersion } }, select: { id: true, skipped: true } });
@@ -59,7 +57,7 @@ export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?:
   };
 
   return {
-    claim: async ({ callId, audioVersion, now, staleBefore }) => {
+    claim: async ({ callId, audioVersion, window }) => {
       const call = await db.call.findUnique({ where: { id: callId }, select: { tenantId: true, audioVersion: true, failurePolicy: true } });
       if (!call) return { kind: "not_applicable", reason: "unknown call" };
       if (call.audioVersion !== audioVersion) return { kind: "not_applicable", reason: `call is at audio version ${call.audioVersion}` };
@@ -68,20 +66,8 @@ export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?:
 
       // The aggregator queues the stage with callTranscribed; a re-drive from an older release may not have.
       await db.stageRun.createMany({ data: [{ tenantId: call.tenantId, callId, stage: "merge", audioVersion, status: "queued" }], skipDuplicates: true });
-      const claimed = await db.$queryRaw<{ id: string; attempt: number }[]>`
-        UPDATE stage_runs
-           SET status = 'running', attempt = attempt + 1, started_at = ${now}, heartbeat_at = ${now},
-               finished_at = NULL, error_code = NULL, error_message = NULL, updated_at = ${now}
-         WHERE call_id = ${callId}::uuid AND stage = 'merge' AND audio_version = ${audioVersion}
-           AND (status = 'queued' OR (status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ${staleBefore})))
-        RETURNING id::text AS id, attempt`;
-      const row = claimed[0];
-      if (row) {
-        return {
-          kind: "claimed",
-          stage: { stageId: row.id, tenantId: call.tenantId, callId, audioVersion, attempt: row.attempt, failurePolicy: call.failurePolicy },
-        };
-      }
+      const lease = await claimLease(leases, { callId, stage: "merge", audioVersion }, window);
+      if (lease) return { kind: "claimed", stage: { lease, tenantId: call.tenantId, callId, audioVersion, attempt: lease.attempt, failurePolicy: call.failurePolicy } };
       const stage = await db.stageRun.findUniqueOrThrow({ where: { callId_stage_audioVersion: { callId, stage: "merge", audioVersion } } });
       if (stage.status === "running") return { kind: "busy", heartbeatAt: stage.heartbeatAt };
       if (stage.status === "succeeded") return (await mergedOf(callId, audioVersion)) ?? { kind: "not_applicable", reason: "merge succeeded without a recording" };
@@ -95,18 +81,6 @@ export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?:
         orderBy: { index: "asc" },
       }),
 
-    heartbeat: async (stage, now) => {
-      const { count } = await db.stageRun.updateMany({ where: { id: stage.stageId, status: "running", attempt: stage.attempt }, data: { heartbeatAt: now } });
-      return count === 1;
-    },
-
-    release: async (stage, error, now) => {
-      await db.stageRun.updateMany({
-        where: { id: stage.stageId, status: "running", attempt: stage.attempt },
-        data: { status: "queued", heartbeatAt: now, errorCode: error.code, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) },
-      });
-    },
-
     recordMerged: (stage, recording, now) =>
       commitWithEvents(
         db,
@@ -115,7 +89,7 @@ export function createMergeStageRepo(deps: { db: Db; topology: Topology; relay?:
           // The call's row lock orders this with failCallAtStage (reaper, dead letters) on the same call.
           await tx.$queryRaw`SELECT 1 FROM calls WHERE id = ${stage.callId}::uuid FOR UPDATE`;
           const { count } = await tx.stageRun.updateMany({
-            where: { id: stage.stageId, status: "running", attempt: stage.attempt },
+            where: { callId: stage.callId, stage: "merge", audioVersion: stage.audioVersion, status: "running", attempt: stage.attempt },
             data: { status: "succeeded", finishedAt: now, heartbeatAt: now, errorCode: null, errorMessage: null },
           });
           if (count !== 1) return null;

@@ -5,6 +5,7 @@ import path from "node:path";
 import { decodeEvent, type EventKey, type Topology } from "@callflow/contracts";
 import type { Db, FailurePolicy } from "@callflow/db";
 import { probeAudio, runMediaTool } from "@callflow/media";
+import { isLastDelivery } from "@callflow/messaging";
 import { createLogger } from "@callflow/telemetry";
 import type { TestBucket } from "@callflow/testkit";
 import { OUTPUT_FORMATS } from "../../src/audio/output-format.ts";
@@ -88,7 +89,13 @@ export const transcribedEvent = (call: SeededCall) => ({
   audioVersion: 1,
 });
 
-export const delivery = (deliveryCount = 1) => ({ deliveryCount, working: () => undefined, signal: new AbortController().signal });
+/** The consume loop's delivery context for the handler: the consumer allows `maxDeliver` deliveries. */
+export const delivery = (deliveryCount = 1, maxDeliver = 5) => ({
+  deliveryCount,
+  lastDelivery: isLastDelivery(deliveryCount, maxDeliver),
+  working: () => undefined,
+  signal: new AbortController().signal,
+});
 
 export function buildHandler(db: Db, storage: TestBucket, topology: Topology, overrides: Partial<MergeOnTranscribedDeps> = {}) {
   return createMergeOnTranscribed({
@@ -98,7 +105,6 @@ export function buildHandler(db: Db, storage: TestBucket, topology: Topology, ov
     format: OUTPUT_FORMATS.flac,
     tolerance: { seconds: 0.25, fraction: 0.01 },
     deleteChunks: false,
-    maxDeliver: 5,
     heartbeatMs: 200,
     staleAfterMs: 5_000,
     workDir: tmpdir(),

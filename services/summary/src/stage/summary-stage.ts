@@ -1,4 +1,4 @@
-import { failCallAtStage, stillHoldsStageClaim } from "@callflow/call-lifecycle";
+import { claimLease, failCallAtStage, stageRunLeases, stillHoldsStageClaim, type ClaimWindow, type StageLease } from "@callflow/call-lifecycle";
 import type { Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
@@ -12,8 +12,9 @@ import type { SummaryContent } from "../summarizers/summary-content.ts";
  * The "already done" decision is the stage run's status, not whether a Summary exists: a re-run
  * (`POST /v1/calls/{id}/summary/retry`) puts a succeeded stage back to `queued` while revision 1 still
  * exists, and must produce revision 2; a duplicate delivery finds it `succeeded` (or `running`) and
- * does nothing. Every write after the claim is conditional on (status running, the claimed attempt),
- * so a worker that lost its claim to a takeover can never store or fail anything.
+ * does nothing. The claim is a lease on the stage run, and every write after it is conditional on
+ * (status running, the claimed attempt), so a worker that lost its claim to a takeover can never
+ * store or fail anything.
  */
 
 export interface StageKey {
@@ -23,7 +24,7 @@ export interface StageKey {
 }
 
 export type Claim =
-  | { kind: "claimed"; attempt: number }
+  | { kind: "claimed"; lease: StageLease }
   /** Succeeded (a duplicate delivery) or failed (terminal until a re-run queues it again). */
   | { kind: "settled"; status: "succeeded" | "failed" }
   /** Running under another worker whose heartbeat is fresh. */
@@ -47,11 +48,7 @@ export type StoreResult = { stored: true; summaryId: string; revision: number } 
 
 export interface SummaryStage {
   load(key: StageKey, transcriptId: string): Promise<Loaded>;
-  claim(key: StageKey, staleBefore: Date): Promise<Claim>;
-  /** False when the claim is no longer this worker's. */
-  heartbeat(key: StageKey, attempt: number): Promise<boolean>;
-  /** Back to `queued`, so the next delivery claims it at once (shutdown, a long rate limit). */
-  release(key: StageKey, attempt: number): Promise<void>;
+  claim(key: StageKey, window: ClaimWindow): Promise<Claim>;
   store(key: StageKey, attempt: number, summary: { transcriptId: string; model: string; content: SummaryContent }): Promise<StoreResult>;
   fail(key: StageKey, attempt: number | undefined, error: { code: string; message: string }): Promise<string>;
 }
@@ -71,16 +68,8 @@ export function createSummaryStage(deps: { db: Db; topology: Topology; relay?: P
   const now = deps.now ?? (() => new Date());
   const where = (key: StageKey) => ({ callId: key.callId, stage: "summary" as const, audioVersion: key.audioVersion });
 
-  const claimRow = async (key: StageKey, staleBefore: Date, at: Date): Promise<number | undefined> => {
-    const rows = await db.$queryRaw<{ attempt: number }[]>`
-      UPDATE stage_runs
-      SET status = 'running', attempt = attempt + 1, started_at = ${at}, heartbeat_at = ${at},
-          finished_at = NULL, error_code = NULL, error_message = NULL, updated_at = ${at}
-      WHERE call_id = ${key.callId}::uuid AND stage = 'summary' AND audio_version = ${key.audioVersion}
-        AND (status = 'queued' OR (status = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < ${staleBefore})))
-      RETURNING attempt`;
-    return rows[0]?.attempt;
-  };
+  const leases = stageRunLeases(db);
+  const claimRow = (key: StageKey, window: ClaimWindow) => claimLease(leases, where(key), window);
 
   return {
     load: async (key, transcriptId) => {
@@ -96,28 +85,17 @@ export function createSummaryStage(deps: { db: Db; topology: Topology; relay?: P
       };
     },
 
-    claim: async (key, staleBefore) => {
-      const at = now();
-      const attempt = await claimRow(key, staleBefore, at);
-      if (attempt !== undefined) return { kind: "claimed", attempt };
+    claim: async (key, window) => {
+      const lease = await claimRow(key, window);
+      if (lease) return { kind: "claimed", lease };
       const run = await db.stageRun.findUnique({ where: { callId_stage_audioVersion: where(key) }, select: { status: true, heartbeatAt: true } });
       if (run?.status === "succeeded" || run?.status === "failed") return { kind: "settled", status: run.status };
       if (run) return { kind: "busy", heartbeatAt: run.heartbeatAt };
       // The aggregator queues the stage with the transcript; a missing row (a replayed event from
       // before stage rows existed) is queued here, and claimed like any other.
       await db.stageRun.createMany({ data: [{ tenantId: key.tenantId, ...where(key), status: "queued" }], skipDuplicates: true });
-      const created = await claimRow(key, staleBefore, at);
-      return created === undefined ? { kind: "busy", heartbeatAt: null } : { kind: "claimed", attempt: created };
-    },
-
-    heartbeat: async (key, attempt) => {
-      const at = now();
-      const { count } = await db.stageRun.updateMany({ where: { ...where(key), status: "running", attempt }, data: { heartbeatAt: at } });
-      return count === 1;
-    },
-
-    release: async (key, attempt) => {
-      await db.stageRun.updateMany({ where: { ...where(key), status: "running", attempt }, data: { status: "queued", heartbeatAt: null } });
+      const created = await claimRow(key, window);
+      return created ? { kind: "claimed", lease: created } : { kind: "busy", heartbeatAt: null };
     },
 
     store: (key, attempt, summary) =>

@@ -1,3 +1,4 @@
+import { PermanentError } from "@callflow/messaging";
 import type { SummaryContent } from "./summary-content.ts";
 
 /** A transcript segment as the aggregator stores it (times relative to the call). */
@@ -30,17 +31,14 @@ export interface Summarizer {
 
 /**
  * Why a summarizer gave up for good; the code is stored on the stage and the call (invariant 4).
- * Anything else a summarizer throws is treated as transient and redelivered.
+ * A failure that may pass is a RetryableError (a long Retry-After); anything unclassified is
+ * treated as transient and redelivered.
  */
 export type SummaryErrorCode = "summary_invalid_output" | "summary_provider_unavailable" | "summary_provider_rejected";
 
-export class SummaryFailedError extends Error {
-  override readonly name = "SummaryFailedError";
-  constructor(
-    readonly code: SummaryErrorCode,
-    message: string,
-    options: { cause?: unknown } = {},
-  ) {
-    super(message.slice(0, 2_000), options.cause === undefined ? undefined : { cause: options.cause });
+export class SummaryFailedError extends PermanentError {
+  declare readonly code: SummaryErrorCode;
+  constructor(code: SummaryErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message.slice(0, 2_000), options);
   }
 }

@@ -14,7 +14,7 @@ export const handlerUnderTest = (db: Db, summarizer: Summarizer, options: { hear
     logger: createLogger({ service: "summary", level: "silent" }),
     heartbeatMs: options.heartbeatMs ?? 1_000,
   });
-  const delivery = () => ({ working: () => undefined, signal: new AbortController().signal, deliveryCount: 1 });
+  const delivery = () => ({ working: () => undefined, signal: new AbortController().signal, deliveryCount: 1, lastDelivery: false });
   return {
     deliver: (event: Parameters<typeof handle>[0]) => handle(event, delivery()),
     summarizedEvents: (callId: string) =>

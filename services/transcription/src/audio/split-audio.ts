@@ -1,6 +1,7 @@
 import path from "node:path";
 import { probeAudio, segmentAudio, type AudioTools, type ProbedAudio } from "@callflow/media";
 import type { ProviderLimits } from "../speech-to-text/port.ts";
+import { RetryableError } from "@callflow/messaging";
 
 export interface SplitPart {
   path: string;
@@ -11,9 +12,12 @@ export interface SplitPart {
 }
 
 /** The parts did not verify: the original stays as it is (invariant 8). */
-export class SplitVerificationError extends Error {
+export class SplitVerificationError extends RetryableError {
   override readonly name = "SplitVerificationError";
-  readonly code = "split_verification_failed";
+  constructor(message: string) {
+    // Another attempt may split cleanly.
+    super(message, { code: "split_verification_failed" });
+  }
 }
 
 /** Whether audio this size and length must be split for a provider. */

@@ -1,3 +1,4 @@
+import type { LeaseStore } from "@callflow/call-lifecycle";
 import type { Segment } from "../speech-to-text/port.ts";
 
 export type ChunkStatus = "uploading" | "queued" | "running" | "transcribed" | "failed" | "superseded";
@@ -24,6 +25,15 @@ export interface ChunkRecord {
 /** Which run of a chunk a write belongs to: a worker's attempt, or a provider job (webhook path). */
 export type Owner = { attempt: number } | { jobId: string };
 
+/**
+ * A chunk leased to the provider that will transcribe it. The claim is a compare-and-set on the
+ * attempt the chunk was loaded at, so a row that changed meanwhile is not claimed.
+ */
+export interface ChunkLeaseKey {
+  chunk: Pick<ChunkRecord, "id" | "callId" | "audioVersion" | "attempt">;
+  provider: string;
+}
+
 /** A verified part of a split chunk, stored and ready to become a chunk row. */
 export interface PartInput {
   objectKey: string;
@@ -37,21 +47,17 @@ export interface PartInput {
 /**
  * The chunk rows the transcription worker owns. Every terminal write commits with its event
  * (chunkTranscribed, chunkFailed, chunkReady for parts) and is a compare-and-set on the row's status
- * and owner: a write that lost a race changes nothing and answers false.
+ * and owner: a write that lost a race changes nothing and answers false. A worker holds a chunk by
+ * its lease (claim, heartbeat, release): the first claim of a call's chunks also starts the call's
+ * transcription stage.
  */
-export interface ChunkRepo {
+export interface ChunkRepo extends LeaseStore<ChunkLeaseKey> {
   load(chunkId: string): Promise<ChunkRecord | null>;
   findByJob(provider: string, jobId: string): Promise<ChunkRecord | null>;
-  /** queued (or running with a heartbeat older than `staleBefore`) → running; the new attempt, or null. */
-  claim(chunk: ChunkRecord, input: { provider: string; now: Date; staleBefore: Date }): Promise<number | null>;
-  /** False when the chunk is no longer this attempt's. */
-  heartbeat(chunkId: string, attempt: number, now: Date): Promise<boolean>;
   /** The provider's job id, durable before the worker waits on it (a redelivery resumes it). */
   saveJob(chunkId: string, attempt: number, provider: string, jobId: string): Promise<void>;
   complete(chunk: ChunkRecord, owner: Owner, result: { text: string; segments: Segment[] }, now: Date): Promise<boolean>;
   fail(chunk: ChunkRecord, owner: Owner | "any", error: { code: string; message: string }, now: Date): Promise<boolean>;
-  /** running → queued with the error recorded, for the redelivery to pick up. */
-  release(chunkId: string, attempt: number, error: { code: string; message: string }): Promise<void>;
   /** The chunk becomes `superseded`, its parts new `queued` rows announced by chunkReady: one transaction. */
   supersede(chunk: ChunkRecord, attempt: number, parts: PartInput[]): Promise<{ id: string; index: number }[] | null>;
 }

@@ -45,7 +45,7 @@ export function createPostgresChunkRepo(deps: { db: Db; topology: Topology; rela
       return row && toRecord(row);
     },
 
-    claim: async (chunk, { provider, now, staleBefore }) => {
+    claim: async ({ chunk, provider }, { now, staleBefore }) => {
       const { count } = await db.chunk.updateMany({
         where: {
           id: chunk.id,
@@ -63,8 +63,8 @@ export function createPostgresChunkRepo(deps: { db: Db; topology: Topology; rela
       return chunk.attempt + 1;
     },
 
-    heartbeat: async (chunkId, attempt, now) => {
-      const { count } = await db.chunk.updateMany({ where: { id: chunkId, attempt, status: "running" }, data: { heartbeatAt: now } });
+    heartbeat: async ({ chunk }, attempt, now) => {
+      const { count } = await db.chunk.updateMany({ where: { id: chunk.id, attempt, status: "running" }, data: { heartbeatAt: now } });
       return count === 1;
     },
 
@@ -113,10 +113,11 @@ export function createPostgresChunkRepo(deps: { db: Db; topology: Topology; rela
         return true;
       }),
 
-    release: async (chunkId, attempt, error) => {
+    // No heartbeat on a queued chunk, as the reaper's re-drive leaves it: nobody owns it.
+    release: async ({ chunk }, attempt, error) => {
       await db.chunk.updateMany({
-        where: { id: chunkId, attempt, status: "running" },
-        data: { status: "queued", errorCode: error.code, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) },
+        where: { id: chunk.id, attempt, status: "running" },
+        data: { status: "queued", heartbeatAt: null, errorCode: error.code, errorMessage: error.message.slice(0, MAX_ERROR_MESSAGE) },
       });
     },
 

@@ -1,4 +1,4 @@
-import { ProviderError } from "../speech-to-text/provider-errors.ts";
+import { PermanentProviderError, RetryableProviderError } from "../speech-to-text/provider-errors.ts";
 import type { AsyncSpeechToText, TranscribeContext, Transcription } from "../speech-to-text/port.ts";
 import type { JobSignals } from "./job-signals.ts";
 
@@ -14,7 +14,7 @@ export type AwaitedJob = { kind: "completed"; transcription: Transcription } | {
 /**
  * Waits for a provider job: woken by its webhook, or polling with backoff as the fallback, never
  * past `deadlineAt` (derived from the audio's duration). A job the webhook path already stored
- * (`isSettled`) needs no more polls. Throws ProviderError: provider_timeout at the deadline,
+ * (`isSettled`) needs no more polls. Throws a provider error: provider_timeout at the deadline,
  * provider_job_failed when the provider reports the job failed.
  */
 export async function awaitJob(input: {
@@ -33,14 +33,14 @@ export async function awaitJob(input: {
   for (;;) {
     const remaining = deadlineAt - now();
     if (remaining <= 0) {
-      throw new ProviderError("provider_timeout", `${stt.provider} job ${jobId} gave no result by its deadline (no webhook, polls pending)`, true);
+      throw new RetryableProviderError("provider_timeout", `${stt.provider} job ${jobId} gave no result by its deadline (no webhook, polls pending)`);
     }
     await signals.wait(jobId, Math.min(delay, remaining), ctx.signal);
     ctx.heartbeat();
     if (await input.isSettled()) return { kind: "settled_elsewhere" };
     const state = await stt.fetch(jobId, ctx);
     if (state.status === "completed") return { kind: "completed", transcription: state.transcription };
-    if (state.status === "failed") throw new ProviderError("provider_job_failed", `${stt.provider} job ${jobId} failed: ${state.message}`, false);
+    if (state.status === "failed") throw new PermanentProviderError("provider_job_failed", `${stt.provider} job ${jobId} failed: ${state.message}`);
     delay = Math.min(Math.max(delay * 2, 250), polling.maxPollIntervalMs);
   }
 }

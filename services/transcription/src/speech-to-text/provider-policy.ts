@@ -11,7 +11,7 @@ import {
   type IBackoffFactory,
   type IRetryBackoffContext,
 } from "cockatiel";
-import { ProviderError } from "./provider-errors.ts";
+import { RetryableProviderError } from "./provider-errors.ts";
 
 /**
  * One policy per provider (cockatiel): a concurrency limit, a few quick retries that honour the
@@ -54,7 +54,7 @@ export interface ProviderPolicy {
 type Context = IRetryBackoffContext<unknown>;
 
 const retryAfterOf = (context: Context): number | undefined =>
-  "error" in context.result && context.result.error instanceof ProviderError ? context.result.error.retryAfterMs : undefined;
+  "error" in context.result && context.result.error instanceof RetryableProviderError ? context.result.error.retryAfterMs : undefined;
 
 /** Retry-After when the provider gave one; otherwise exponential with full jitter. */
 const honouringRetryAfter = (base: number, max: number): IBackoffFactory<Context> => {
@@ -66,11 +66,11 @@ const honouringRetryAfter = (base: number, max: number): IBackoffFactory<Context
 };
 
 const countsAgainstProvider = (error: unknown): boolean =>
-  error instanceof ProviderError && (error.code === "provider_unavailable" || error.code === "provider_timeout");
+  error instanceof RetryableProviderError && (error.code === "provider_unavailable" || error.code === "provider_timeout");
 
 export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPolicy {
   const retryHere = (error: unknown): boolean =>
-    error instanceof ProviderError && error.retryable && error.code !== "provider_circuit_open" && (error.retryAfterMs ?? 0) <= options.maxRetryAfterMs;
+    error instanceof RetryableProviderError && error.code !== "provider_circuit_open" && (error.retryAfterMs ?? 0) <= options.maxRetryAfterMs;
   const retries = retry(handleWhen(retryHere), {
     maxAttempts: options.maxAttempts - 1,
     backoff: honouringRetryAfter(options.baseDelayMs, options.maxDelayMs),
@@ -95,13 +95,13 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
         return await policy.execute(({ signal: attemptSignal }) => work(attemptSignal), signal);
       } catch (error) {
         if (error instanceof BrokenCircuitError) {
-          throw new ProviderError("provider_circuit_open", `${options.provider} is failing; its circuit is open`, true, {
+          throw new RetryableProviderError("provider_circuit_open", `${options.provider} is failing; its circuit is open`, {
             retryAfterMs: options.halfOpenAfterMs,
             cause: error,
           });
         }
         if (error instanceof BulkheadRejectedError) {
-          throw new ProviderError("provider_unavailable", `${options.provider}: too many requests queued here`, true, { retryAfterMs: 1_000 });
+          throw new RetryableProviderError("provider_unavailable", `${options.provider}: too many requests queued here`, { retryAfterMs: 1_000 });
         }
         throw error;
       }

@@ -5,10 +5,11 @@ import path from "node:path";
 import { decodeEvent, topology, type EventKey } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { runMediaTool } from "@callflow/media";
+import { isLastDelivery, type Delivery, type Outcome } from "@callflow/messaging";
+import { createLogger } from "@callflow/telemetry";
 import type { TestBucket } from "@callflow/testkit";
 import { objectStoreAudio } from "../../src/audio/audio-store.ts";
 import { createPostgresChunkRepo } from "../../src/chunks/postgres-chunk-repo.ts";
-import type { DeliveryContext } from "../../src/delivery.ts";
 import { createJobSignals, type JobSignals } from "../../src/jobs/job-signals.ts";
 import type { SpeechToText } from "../../src/speech-to-text/port.ts";
 import { createTranscribeChunk, type TranscribeChunkDeps } from "../../src/transcribe-chunk.ts";
@@ -56,9 +57,11 @@ export async function seedChunk(
   return { tenantId: tenant.id, callId, chunkId: chunk.id, objectKey };
 }
 
-export const delivery = (deliveryCount = 1, signal = new AbortController().signal): DeliveryContext & { workingCalls: number } => {
+/** The consume loop's delivery context for the handler: the consumer allows `maxDeliver` deliveries. */
+export const delivery = (deliveryCount = 1, maxDeliver = 5, signal = new AbortController().signal) => {
   const context = {
     deliveryCount,
+    lastDelivery: isLastDelivery(deliveryCount, maxDeliver),
     signal,
     workingCalls: 0,
     working: () => {
@@ -76,18 +79,26 @@ export function buildHandler(
 ) {
   const chunks = createPostgresChunkRepo({ db, topology: testTopology });
   const signals = overrides.signals ?? createJobSignals();
-  const handler = createTranscribeChunk({
+  const logged: { chunkId?: string; reason?: string }[] = [];
+  const transcribe = createTranscribeChunk({
     chunks,
     sttFor: () => stt,
     audio: objectStoreAudio(storage.store),
     tools,
     signals,
     polling: { firstPollAfterMs: 200, maxPollIntervalMs: 1_000 },
-    maxDeliver: 5,
+    logger: createLogger({ service: "transcription-test", destination: { write: (line: string) => void logged.push(JSON.parse(line)) } }),
     heartbeatMs: 500,
     staleAfterMs: 5_000,
     ...overrides,
   });
+  /** The outcome with why the handler decided it: a retry's message, or the reason it logged for an ack. */
+  const handler = async (event: { chunkId: string }, ctx: Pick<Delivery, "deliveryCount" | "lastDelivery" | "signal" | "working">): Promise<Outcome & { reason?: string }> => {
+    const from = logged.length;
+    const outcome = await transcribe(event, ctx);
+    const reason = outcome.kind === "retry" ? outcome.message : logged.slice(from).findLast((line) => line.chunkId === event.chunkId && line.reason)?.reason;
+    return { ...outcome, reason };
+  };
   return { handler, chunks, signals };
 }
 

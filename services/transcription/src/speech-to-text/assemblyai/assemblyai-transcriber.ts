@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type { PiiPolicy, SubstitutionPolicy, Transcript, TranscriptParams, UploadedFile } from "assemblyai";
-import { ProviderError, errorForStatus, timeoutError } from "../provider-errors.ts";
+import { errorForStatus, RetryableProviderError, timeoutError } from "../provider-errors.ts";
 import type { ProviderPolicy } from "../provider-policy.ts";
 import type { AsyncSpeechToText, AudioFile, JobState, ProviderLimits, TranscribeContext } from "../port.ts";
 import { wordsToSegments } from "./words-to-segments.ts";
@@ -44,12 +44,12 @@ export function createAssemblyAiTranscriber(options: AssemblyAiOptions): AsyncSp
       });
     } catch (error) {
       if (deadline.aborted) throw timeoutError(PROVIDER, timeoutMs, error);
-      if (signal.aborted) throw new ProviderError("provider_timeout", `${PROVIDER} request cancelled`, true, { cause: error });
-      throw new ProviderError("provider_unavailable", `${PROVIDER} unreachable: ${error instanceof Error ? error.message : String(error)}`, true, { cause: error });
+      if (signal.aborted) throw new RetryableProviderError("provider_timeout", `${PROVIDER} request cancelled`, { cause: error });
+      throw new RetryableProviderError("provider_unavailable", `${PROVIDER} unreachable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     const text = await response.text().catch((error: unknown) => {
       if (deadline.aborted) throw timeoutError(PROVIDER, timeoutMs, error);
-      throw new ProviderError("provider_unavailable", `${PROVIDER} answer cut short`, true, { cause: error });
+      throw new RetryableProviderError("provider_unavailable", `${PROVIDER} answer cut short`, { cause: error });
     });
     if (!response.ok) {
       let detail = text;

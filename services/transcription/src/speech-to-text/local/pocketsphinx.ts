@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MediaToolError, runMediaTool, type AudioTools } from "@callflow/media";
-import { ProviderError } from "../provider-errors.ts";
+import { PermanentProviderError, RetryableProviderError } from "../provider-errors.ts";
 import type { AudioFile, SyncSpeechToText, TranscribeContext, Transcription } from "../port.ts";
 import { parsePocketsphinx } from "./parse-pocketsphinx.ts";
 
@@ -37,7 +37,7 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
           { timeoutMs: options.tools.timeoutMs, signal: ctx.signal },
         ).catch((error: unknown) => {
           if (error instanceof MediaToolError && !error.timedOut && !ctx.signal.aborted) {
-            throw new ProviderError("unsupported_audio", `the audio could not be decoded: ${error.message}`, false, { cause: error });
+            throw new PermanentProviderError("unsupported_audio", `the audio could not be decoded: ${error.message}`, { cause: error });
           }
           throw error;
         });
@@ -48,9 +48,9 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
           onOutput: ctx.heartbeat,
         }).catch((error: unknown) => {
           if (error instanceof MediaToolError && error.timedOut) {
-            throw new ProviderError("provider_timeout", `pocketsphinx did not finish within ${timeoutMs} ms`, true, { cause: error });
+            throw new RetryableProviderError("provider_timeout", `pocketsphinx did not finish within ${timeoutMs} ms`, { cause: error });
           }
-          throw new ProviderError("transcription_failed", error instanceof Error ? error.message : String(error), true, { cause: error });
+          throw new RetryableProviderError("transcription_failed", error instanceof Error ? error.message : String(error), { cause: error });
         });
         const transcription = parsePocketsphinx(output);
         return options.redact ? options.redact(transcription) : transcription;

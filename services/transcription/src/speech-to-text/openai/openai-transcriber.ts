@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { TranscriptionVerbose } from "openai/resources/audio/transcriptions";
-import { ProviderError, errorForStatus, timeoutError } from "../provider-errors.ts";
+import { errorForStatus, RetryableProviderError, timeoutError } from "../provider-errors.ts";
 import type { ProviderPolicy } from "../provider-policy.ts";
 import type { AudioFile, ProviderLimits, SyncSpeechToText, TranscribeContext, Transcription } from "../port.ts";
 
@@ -21,11 +21,11 @@ export interface OpenAiTranscriberOptions {
 
 const PROVIDER = "openai";
 
-/** SDK errors as ProviderErrors: status and Retry-After kept, timeouts and resets retryable. */
+/** SDK errors as provider errors: status and Retry-After kept, timeouts and resets retryable. */
 const classify = (error: unknown, timeoutMs: number): unknown => {
   if (error instanceof APIConnectionTimeoutError) return timeoutError(PROVIDER, timeoutMs, error);
-  if (error instanceof APIUserAbortError) return new ProviderError("provider_timeout", `${PROVIDER} request cancelled`, true, { cause: error });
-  if (error instanceof APIConnectionError) return new ProviderError("provider_unavailable", `${PROVIDER} unreachable: ${error.message}`, true, { cause: error });
+  if (error instanceof APIUserAbortError) return new RetryableProviderError("provider_timeout", `${PROVIDER} request cancelled`, { cause: error });
+  if (error instanceof APIConnectionError) return new RetryableProviderError("provider_unavailable", `${PROVIDER} unreachable: ${error.message}`, { cause: error });
   if (error instanceof APIError && typeof error.status === "number") {
     return errorForStatus(PROVIDER, error.status, error.message.replace(/^\d+\s+/, ""), error.headers?.get("retry-after"));
   }
