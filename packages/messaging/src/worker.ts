@@ -16,7 +16,7 @@ import {
   type TelemetryOptions,
 } from "@callflow/telemetry";
 import { startConsumer, type ConsumerHandler, type RunningConsumer } from "./consumer.ts";
-import { createPostgresDeadLetterSink, startAdvisoryDeadLetterCapture, type AdvisoryCapture } from "./dead-letters.ts";
+import { createPostgresDeadLetterSink } from "./dead-letters/sink.ts";
 import type { DeadLetterHook } from "./envelope.ts";
 import type { EventKeyFor } from "./consumer.ts";
 import { createOutboxRelay, type OutboxRelay } from "./outbox.ts";
@@ -70,8 +70,6 @@ export interface StartWorkerOptions {
   opsHost?: string;
   /** The consumers, or a factory that builds their handlers from the worker's clients. */
   consumers: AnyConsumerRegistration[] | ((context: WorkerContext) => AnyConsumerRegistration[]);
-  /** Also record dead letters from JetStream advisories (a process that died on a last delivery). */
-  captureDeadLetterAdvisories?: boolean;
   /** In-flight handlers get this long to finish at shutdown; default 25 s (Kubernetes waits 30 s). */
   graceMs?: number;
   /** Further named readiness checks; `true` when ready, `false` or a reason otherwise. */
@@ -242,13 +240,6 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
     // The consume loop counts dead letters itself, so its sink is given no metrics.
     const sink = createPostgresDeadLetterSink({ db, topology: t, relay, logger });
 
-    let capture: AdvisoryCapture | undefined;
-    if (options.captureDeadLetterAdvisories) {
-      const hooks = new Map(registrations.map((registration) => [t.consumer(registration.declaration.key).durable, registration.onDeadLetter as DeadLetterHook | undefined]));
-      const advisorySink = createPostgresDeadLetterSink({ db, topology: t, relay, logger, metrics });
-      capture = await startAdvisoryDeadLetterCapture({ js, jsm, topology: t, sink: advisorySink, onDeadLetterFor: (durable) => hooks.get(durable), logger });
-    }
-
     const consumers: RunningConsumer[] = [];
     const stopConsumers = () => Promise.all(consumers.map((consumer) => consumer.stop(graceMs)));
     cleanups.push(stopConsumers);
@@ -271,7 +262,6 @@ export async function startWorker(options: StartWorkerOptions): Promise<Worker> 
         }),
       );
     }
-    if (capture) cleanups.push(() => capture.stop());
 
     checks = async (): Promise<ReadinessChecks> => {
       const extra = Object.entries(options.readiness ?? {});
