@@ -8,7 +8,6 @@ export {
   type Publisher as OutboxPublisher,
   type TransactionClient,
 } from "./outbox.ts";
-export { casTransition, claimMessage, type StatusModel, type StatusOf } from "./inbox.ts";
 export { createPostgresDeadLetterSink, type PostgresDeadLetterSinkOptions } from "./dead-letters/sink.ts";
 export { DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter } from "./dead-letters/replay.ts";
 export {
