@@ -228,7 +228,7 @@ try {
   await stopChild(s3.child).catch(() => undefined);
   await db.$disconnect();
   // The server declared its namespace's streams at start.
-  for (const name of [topo.stream("calls"), topo.stream("dials"), topo.stream("deadLetters"), topo.advisoryStream()]) {
+  for (const name of [topo.stream("calls"), topo.stream("dials"), topo.stream("deadLetters")]) {
     await jsm.streams.delete(name).catch(() => undefined);
   }
   await nats.close();

@@ -63,7 +63,7 @@ async function freshNamespace(label: string): Promise<Topology> {
 }
 
 const dropNamespace = async (t: Topology) => {
-  for (const name of [t.stream("calls"), t.stream("dials"), t.stream("deadLetters"), t.advisoryStream()]) await jsm.streams.delete(name);
+  for (const name of [t.stream("calls"), t.stream("dials"), t.stream("deadLetters")]) await jsm.streams.delete(name);
 };
 
 async function raw(): Promise<number> {

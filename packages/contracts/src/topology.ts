@@ -1,13 +1,11 @@
 import { events, type EventKey, type StreamKey } from "./events.ts";
 
-/** Stream names below the namespace; the advisory stream captures JetStream's delivery advisories. */
+/** Stream names below the namespace. */
 export const streams = {
   calls: { name: "CALLS", subjects: "calls.>" },
   dials: { name: "DIALS", subjects: "dials.>" },
   deadLetters: { name: "DEADLETTERS", subjects: "deadletters.>" },
 } as const satisfies Record<StreamKey, { name: string; subjects: string }>;
-
-export const ADVISORY_STREAM = "ADVISORIES";
 
 /** Durable consumers: one per reading service role, each with one filter (nats-server 2.9). */
 export const consumers = {
@@ -37,9 +35,6 @@ export interface Topology {
   streamSubjects(key: StreamKey): string;
   subject(event: EventKey): string;
   consumer(key: ConsumerKey): { stream: string; durable: string; filterSubject: string };
-  /** The advisory subjects (max deliveries, terminated) of this namespace's streams. */
-  advisorySubjects(): string[];
-  advisoryStream(): string;
   /** The event whose subject this is, or undefined for a subject outside the contract. */
   eventForSubject(subject: string): EventKey | undefined;
 }
@@ -63,14 +58,6 @@ export function topology(namespace: string = DEFAULT_NAMESPACE): Topology {
       durable: `${namespace}_${key}`,
       filterSubject: `${namespace}.${consumers[key].filter}`,
     }),
-    advisorySubjects: () =>
-      (Object.keys(streams) as StreamKey[])
-        .filter((key) => key !== "deadLetters")
-        .flatMap((key) => [
-          `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${streamName(key)}.*`,
-          `$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.${streamName(key)}.*`,
-        ]),
-    advisoryStream: () => `${prefix}_${ADVISORY_STREAM}`,
     eventForSubject: (subject) => bySubject.get(subject),
   };
 }

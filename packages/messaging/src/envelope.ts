@@ -2,7 +2,7 @@ import type { EventKey, EventOf } from "@callflow/contracts";
 
 /**
  * Contracts between the parts of the runtime. The consume loop (consumer.ts) hands failed messages
- * to a DeadLetterSink (dead-letters.ts); services hand in handlers and an entity-failure hook.
+ * to a DeadLetterSink (dead-letters/sink.ts); services hand in handlers and an entity-failure hook.
  */
 
 /** A message exactly as JetStream delivered it: enough to store, inspect and replay it. */

@@ -8,17 +8,8 @@ export {
   type Publisher as OutboxPublisher,
   type TransactionClient,
 } from "./outbox.ts";
-export { casTransition, claimMessage, type StatusModel, type StatusOf } from "./inbox.ts";
-export {
-  createPostgresDeadLetterSink,
-  DeadLetterNotFoundError,
-  DeadLetterNotReplayableError,
-  replayDeadLetter,
-  startAdvisoryDeadLetterCapture,
-  type AdvisoryCapture,
-  type AdvisoryCaptureOptions,
-  type PostgresDeadLetterSinkOptions,
-} from "./dead-letters.ts";
+export { createPostgresDeadLetterSink, type PostgresDeadLetterSinkOptions } from "./dead-letters/sink.ts";
+export { DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter } from "./dead-letters/replay.ts";
 export {
   ack,
   classifyError,

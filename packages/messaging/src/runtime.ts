@@ -14,7 +14,7 @@ import {
   type TelemetryOptions,
 } from "@callflow/telemetry";
 import { startConsumer, type ConsumerHandler, type EventKeyFor, type RunningConsumer } from "./consumer.ts";
-import { createPostgresDeadLetterSink } from "./dead-letters.ts";
+import { createPostgresDeadLetterSink } from "./dead-letters/sink.ts";
 import type { DeadLetterHook } from "./envelope.ts";
 import { connectNats } from "./nats-connection.ts";
 import { createOutboxRelay, type OutboxRelay } from "./outbox.ts";

@@ -109,10 +109,7 @@ const streamConfigs = (t: Topology, options: TopologyOptions): Partial<StreamCon
     duplicate_window: nanos(options.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS),
     ...(options.replicas === undefined ? {} : { num_replicas: options.replicas }),
   };
-  return [
-    ...STREAM_KEYS.map((key) => ({ ...common, name: t.stream(key), subjects: [t.streamSubjects(key)] })),
-    { ...common, name: t.advisoryStream(), subjects: t.advisorySubjects() },
-  ];
+  return STREAM_KEYS.map((key) => ({ ...common, name: t.stream(key), subjects: [t.streamSubjects(key)] }));
 };
 
 const consumerConfig = (t: Topology, declaration: ConsumerDeclaration): Partial<ConsumerConfig> & { durable_name: string } => {
@@ -241,7 +238,7 @@ async function declareConsumer(jsm: JetStreamManager, t: Topology, declaration: 
 }
 
 /**
- * Creates the namespace's streams (calls, dials, dead letters, advisories) and the given durable
+ * Creates the namespace's streams (calls, dials, dead letters) and the given durable
  * pull consumers, or checks them against this code. Safe to run from several processes at once.
  */
 export async function declareTopology(

@@ -2,7 +2,7 @@ import { decodeEvent, encodeEvent, type EventKey } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { createMetrics } from "@callflow/telemetry";
 import { expect, test, waitFor } from "@callflow/testkit";
-import { createPostgresDeadLetterSink } from "../src/dead-letters.ts";
+import { createPostgresDeadLetterSink } from "../src/dead-letters/sink.ts";
 import type { DeadLetterHook } from "../src/envelope.ts";
 import { driveConsumer } from "./fixtures/outbox-poison-driver.ts";
 import { createTestPublisher, declareTestStreams, jetStreamOf, relayFor, seedChunk, testLogger, withHook } from "./fixtures/outbox-support.ts";
@@ -113,7 +113,7 @@ test("recording the same dead letter again changes nothing and does not mark the
   const { js, jsm } = await jetStreamOf(messaging.nats);
   await declareTestStreams(jsm, t);
   const hookCalls: { event: EventKey; reason: string }[] = [];
-  // Two sinks, as in two processes: the consume loop's and the advisory capture's.
+  // Two sinks, as in two processes of the same consumer.
   const [sinkA, sinkB] = [1, 2].map(() =>
     withHook(createPostgresDeadLetterSink({ db, topology: t, relay: relayFor(db, createTestPublisher(js)), logger: testLogger() }), markChunkFailed(db, hookCalls)),
   );

@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { AckPolicy, type JsMsg } from "@nats-io/jetstream";
 import { decodeEvent, encodeEvent } from "@callflow/contracts";
 import { expect, test } from "@callflow/testkit";
-import { createPostgresDeadLetterSink, DeadLetterNotFoundError, replayDeadLetter } from "../src/dead-letters.ts";
+import { DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter } from "../src/dead-letters/replay.ts";
+import { createPostgresDeadLetterSink } from "../src/dead-letters/sink.ts";
 import { envelopeOf } from "./fixtures/outbox-poison-driver.ts";
 import { createTestPublisher, declareTestStreams, jetStreamOf, relayFor, testLogger } from "./fixtures/outbox-support.ts";
 
@@ -55,4 +56,25 @@ test("replaying a dead letter that does not exist fails with DeadLetterNotFoundE
 
   await expect(replayDeadLetter(deps, randomUUID())).rejects.toBeInstanceOf(DeadLetterNotFoundError);
   await expect(replayDeadLetter(deps, "not-a-uuid")).rejects.toBeInstanceOf(DeadLetterNotFoundError);
+});
+
+test("a dead letter stored without its original message refuses replay", async ({ database, messaging }) => {
+  const { js } = await jetStreamOf(messaging.nats);
+  const t = messaging.topology;
+  const letter = await database.db.deadLetter.create({
+    data: {
+      stream: t.stream("calls"),
+      consumer: t.consumer("transcription").durable,
+      subject: "",
+      streamSequence: 9n,
+      headers: {},
+      payload: new Uint8Array(),
+      deliveryCount: 1,
+      reason: "terminated",
+      errorCode: "original_unavailable",
+      errorMessage: "terminated without a recorded error; sequence 9 is no longer in the stream",
+    },
+  });
+
+  await expect(replayDeadLetter({ db: database.db, publisher: createTestPublisher(js) }, letter.id)).rejects.toBeInstanceOf(DeadLetterNotReplayableError);
 });

@@ -6,13 +6,13 @@ import { declareTopology, TopologyDriftError, type ConsumerDeclaration } from ".
 const transcription: ConsumerDeclaration = { key: "transcription", ackWaitMs: 30_000, maxDeliver: 5 };
 const merge: ConsumerDeclaration = { key: "merge", ackWaitMs: 120_000, maxDeliver: 3, backoffMs: [120_000, 300_000], maxAckPending: 8 };
 
-test("creates the four streams and the durable pull consumers the code declares", async ({ messaging }) => {
+test("creates the three streams and the durable pull consumers the code declares", async ({ messaging }) => {
   const { nats, topology: t } = messaging;
   const jsm = await jetstreamManager(nats);
 
   const result = await declareTopology(jsm, t, [transcription, merge]);
 
-  expect(result.streamsCreated.sort()).toEqual([t.advisoryStream(), t.stream("calls"), t.stream("deadLetters"), t.stream("dials")].sort());
+  expect(result.streamsCreated.sort()).toEqual([t.stream("calls"), t.stream("deadLetters"), t.stream("dials")].sort());
   const calls = await jsm.streams.info(t.stream("calls"));
   expect(calls.config).toMatchObject({
     subjects: [t.streamSubjects("calls")],
@@ -21,7 +21,6 @@ test("creates the four streams and the durable pull consumers the code declares"
     max_age: nanos(7 * 24 * 3_600_000),
     duplicate_window: nanos(120_000),
   });
-  expect((await jsm.streams.info(t.advisoryStream())).config.subjects?.sort()).toEqual(t.advisorySubjects().sort());
 
   const { stream, durable, filterSubject } = t.consumer("merge");
   const info = await jsm.consumers.info(stream, durable);

@@ -1,0 +1,34 @@
+/** Bounded concurrency: a slot per running handler. */
+export class Slots {
+  #free: number;
+  readonly #waiters: ((granted: boolean) => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  /** `true` at once when a slot is free (no promise on the hot path); otherwise resolves when one is, or `false` at shutdown. */
+  acquire(): Promise<boolean> | true {
+    if (this.#free > 0) {
+      this.#free -= 1;
+      return true;
+    }
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Hands the slot to the longest waiter, or frees it. */
+  release(): void {
+    const next = this.#waiters.shift();
+    if (next) next(true);
+    else this.#free += 1;
+  }
+
+  get saturated(): boolean {
+    return this.#free === 0;
+  }
+
+  /** Wakes every waiter without a slot (shutdown). */
+  refuseWaiters(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter(false);
+  }
+}
