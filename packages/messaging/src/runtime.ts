@@ -1,3 +1,4 @@
+import type { AddressInfo } from "node:net";
 import type { Tracer } from "@opentelemetry/api";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
@@ -6,6 +7,7 @@ import { createDb, waitForDatabase, type Db } from "@callflow/db";
 import {
   createLogger,
   createMetrics,
+  reachableUrl,
   serveOps,
   startTelemetry,
   type CallflowMetrics,
@@ -100,8 +102,10 @@ export interface RuntimeContext {
 
 /** A public API that takes the ops port over once the service runs (ingest). */
 export interface ApiServer {
-  /** Listens on the port the runtime held; resolves to its base URL. */
-  listen(port: number): Promise<string>;
+  /** Listens on the port the runtime held. */
+  listen(port: number): Promise<unknown>;
+  /** Where it listens, once it does. */
+  address(): AddressInfo;
   close(): Promise<unknown>;
 }
 
@@ -257,7 +261,8 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           const port = ops.port;
           await closeOps();
           releases.push(() => api.close());
-          url = await api.listen(port);
+          await api.listen(port);
+          url = reachableUrl(api.address());
         }
 
         const extra = Object.entries(runOptions.readiness ?? {});

@@ -2,7 +2,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { expect, test, testInfraUrls, waitFor } from "@callflow/testkit";
 import { consumerInfo, createEffectTables, publishChunks, seedChunks, spawnFixture } from "./fixtures/consumer-support.ts";
 
-const ACK_WAIT_MS = 2_000;
+// Long enough that a loaded machine, starving the worker's heartbeat for a second or two, does not
+// redeliver a message the first worker still holds (which would then surface as delivery 3).
+const ACK_WAIT_MS = 5_000;
 
 interface Attempt {
   key: string;

@@ -90,7 +90,8 @@ const answerStarting = async (res: ServerResponse, options: OpsServerOptions): P
   res.end(JSON.stringify({ error: { code: "starting", message: `Callflow is starting: ${waitingFor}` } }));
 };
 
-const reachableUrl = (address: AddressInfo): string => {
+/** A base URL this host can reach a listening server at (a wildcard address becomes loopback). */
+export const reachableUrl = (address: AddressInfo): string => {
   const host = address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
   return `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`;
 };

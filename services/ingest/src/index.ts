@@ -54,6 +54,7 @@ export async function start(config: IngestConfig, options: StartOptions = {}): P
     ssePollMs: config.ssePollMs,
     reaperPolicy: config.reaperPolicy,
     publisher: runtime.publisher,
+    relay,
     webhooks: {
       twilioAuthToken: config.twilioAuthToken,
       assemblyAi: { header: config.assemblyAiWebhookHeader, secret: config.assemblyAiWebhookSecret },
@@ -81,14 +82,6 @@ export async function start(config: IngestConfig, options: StartOptions = {}): P
       },
     ],
     graceMs: 10_000,
-    api: {
-      listen: async (port) => {
-        await app.listen({ host: config.host, port });
-        const { port: bound } = app.server.address() as AddressInfo;
-        const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-        return `http://${host.includes(":") ? `[${host}]` : host}:${bound}`;
-      },
-      close: () => app.close(),
-    },
+    api: { listen: (port) => app.listen({ host: config.host, port }), address: () => app.server.address() as AddressInfo, close: () => app.close() },
   });
 }

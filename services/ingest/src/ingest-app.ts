@@ -13,7 +13,7 @@ import { recorderChunkRoutes, recorderRoutes } from "./routes/recorder.ts";
 import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
 import { adminRoutes } from "./routes/admin.ts";
-import type { OutboxPublisher } from "@callflow/messaging";
+import type { OutboxPublisher, OutboxRelay } from "@callflow/messaging";
 import type { ReaperPolicy } from "@callflow/housekeeping";
 import { progressRoutes } from "./routes/progress.ts";
 import { reprocessRoutes } from "./routes/reprocess.ts";
@@ -39,6 +39,7 @@ export interface IngestAppDeps {
   trimmer: AudioTrimmer;
   ssePollMs: number;
   publisher: OutboxPublisher;
+  relay: Pick<OutboxRelay, "publishNow">;
   webhooks: Pick<WebhookDeps, "twilioAuthToken" | "assemblyAi">;
   /** Deadlines for the admin sweep and stuck view; default the reaper's defaults. */
   reaperPolicy?: ReaperPolicy;
@@ -64,7 +65,7 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(reprocessRoutes({ ...callDeps, trimmer: deps.trimmer }));
   await app.register(webhookRoutes({ commit: deps.commit, publicUrl: deps.publicUrl, ...deps.webhooks }));
   await app.register(notificationRoutes({ db: deps.db }));
-  await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
+  await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
   await app.register(
     artifactRoutes({ db: deps.db, store: deps.store, recordingRedirect: deps.recordingRedirect, ...(deps.estimate ? { estimate: deps.estimate } : {}) }),
   );

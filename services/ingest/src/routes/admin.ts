@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Db } from "@callflow/db";
-import { createOutboxRelay, DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter, type OutboxPublisher } from "@callflow/messaging";
+import { DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter, type OutboxPublisher, type OutboxRelay } from "@callflow/messaging";
 import { findStuck, sweepNow, type ReaperPolicy } from "@callflow/housekeeping";
 import type { ObjectStore } from "@callflow/storage";
 import type { Logger } from "@callflow/telemetry";
@@ -37,6 +37,8 @@ const reaperAction = z.object({
 export interface AdminRouteDeps {
   db: Db;
   publisher: OutboxPublisher;
+  /** The process's relay: the reaper's sweep republishes stale outbox rows through its publishNow. */
+  relay: Pick<OutboxRelay, "publishNow">;
   /** The reaper's sweep runs here on an operator's request: same lock, same audit log. */
   commit: Commit;
   store: ObjectStore;
@@ -50,12 +52,10 @@ export const adminRoutes =
   (deps: AdminRouteDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const config = { scope: ADMIN_SCOPE };
-    // The reaper republishes stale outbox rows through a relay's publishNow, never on its own.
-    const relay = createOutboxRelay({ db: deps.db, publisher: deps.publisher, logger: deps.logger });
     const sweeper = {
       db: deps.db,
       commit: deps.commit,
-      publishNow: (ids: readonly string[]) => relay.publishNow(ids),
+      publishNow: (ids: readonly string[]) => deps.relay.publishNow(ids),
       store: deps.store,
       ...(deps.reaperPolicy ? { policy: deps.reaperPolicy } : {}),
       logger: deps.logger,
