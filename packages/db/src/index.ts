@@ -1,5 +1,5 @@
 export { createDb, type Db, type DbOptions } from "./client.ts";
-export { assertMigrated, expectedMigrations, migrateDatabase, migrationsDir, MigrationDriftError } from "./migrations.ts";
+export { assertMigrated, expectedMigrations, migrateDatabase, migrationsDir, MigrationDriftError, schemaChangesSinceMigrations } from "./migrations.ts";
 export { isDatabaseUnreachable } from "./unreachable.ts";
 export {
   databaseHost,

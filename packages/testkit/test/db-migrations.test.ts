@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createEmptyDatabase, testInfraUrls } from "../src/index.ts";
-import { assertMigrated, createDb, expectedMigrations, migrateDatabase, MigrationDriftError, type Db } from "@callflow/db";
+import { assertMigrated, createDb, expectedMigrations, migrateDatabase, MigrationDriftError, schemaChangesSinceMigrations, type Db } from "@callflow/db";
 
 describe("migrations", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -27,6 +27,11 @@ describe("migrations", () => {
     expect(tables.map((t) => t.table_name)).toEqual(
       expect.arrayContaining(["tenants", "api_keys", "calls", "chunks", "stage_runs", "transcripts", "summaries", "merged_recordings", "dials", "outbox", "inbox", "dead_letters", "audit_log"]),
     );
+  });
+
+  it("say everything schema.prisma says: db:diff finds nothing to migrate", async () => {
+    const { url } = await emptyDatabase();
+    expect(await schemaChangesSinceMigrations(url)).toBe("");
   });
 
   it("drift check names a migration the database is missing", async () => {
