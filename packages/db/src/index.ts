@@ -1,5 +1,6 @@
 export { createDb, type Db, type DbOptions } from "./client.ts";
-export { assertMigrated, expectedMigrations, migrateDatabase, migrationsDir, MigrationDriftError } from "./migrations.ts";
+export { ACTIVE_DIAL_STATUSES, FINISHED_DIAL_STATUSES } from "./dial-states.ts";
+export { assertMigrated, expectedMigrations, migrateDatabase, migrationsDir, MigrationDriftError, schemaChangesSinceMigrations } from "./migrations.ts";
 export { isDatabaseUnreachable } from "./unreachable.ts";
 export {
   databaseHost,

@@ -51,14 +51,33 @@ export async function assertMigrated(db: Db): Promise<void> {
   if (missing.length || unknown.length || failed.length) throw new MigrationDriftError(missing, unknown, [...new Set(failed)]);
 }
 
-/** Applies this code's migrations with `prisma migrate deploy` (offline WebAssembly engine). */
-export async function migrateDatabase(connectionString: string): Promise<void> {
-  const prisma = path.join(packageDir, "node_modules/.bin/prisma");
-  await promisify(execFile)(prisma, ["migrate", "deploy"], {
+const prismaCli = (args: string[], connectionString: string) =>
+  promisify(execFile)(path.join(packageDir, "node_modules/.bin/prisma"), args, {
     cwd: packageDir,
     env: { ...process.env, DATABASE_URL: connectionString },
     timeout: 120_000,
-  }).catch((error: { stderr?: string; stdout?: string; message: string }) => {
+  });
+
+/** Applies this code's migrations with `prisma migrate deploy` (offline WebAssembly engine). */
+export async function migrateDatabase(connectionString: string): Promise<void> {
+  await prismaCli(["migrate", "deploy"], connectionString).catch((error: { stderr?: string; stdout?: string; message: string }) => {
     throw new Error(`prisma migrate deploy failed: ${error.stderr || error.stdout || error.message}`);
   });
+}
+
+/**
+ * The SQL a new migration would need for schema.prisma (`db:diff`); empty when the migrations already
+ * say everything the schema does. The migrations are replayed into a throwaway shadow database created
+ * through `connectionString`, which needs the right to create databases.
+ */
+export async function schemaChangesSinceMigrations(connectionString: string): Promise<string> {
+  const args = ["migrate", "diff", "--from-migrations", "prisma/migrations", "--to-schema-datamodel", "prisma/schema.prisma", "--script", "--exit-code"];
+  // --exit-code: 0 when there is nothing to migrate, 2 when there is.
+  return prismaCli(args, connectionString).then(
+    () => "",
+    (error: { code?: number; stdout?: string; stderr?: string; message: string }) => {
+      if (error.code === 2 && error.stdout) return error.stdout;
+      throw new Error(`prisma migrate diff failed: ${error.stderr || error.stdout || error.message}`);
+    },
+  );
 }

@@ -34,7 +34,7 @@ export interface ReaperPolicy {
    * entity it was about re-drive or fail that entity in its place.
    */
   readonly outboxGiveUpMs: number;
-  /** A dial past `dialing` with no provider call id after this long never reached the provider. */
+  /** A dial in `placing` (or later) with no provider call id after this long never reached the provider. */
   readonly dialUnconfirmedMs: number;
   /** A recorder call idle (no new chunk) this long without `/finish`. */
   readonly abandonedUploadMs: number;

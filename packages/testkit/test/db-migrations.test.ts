@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createEmptyDatabase, testInfraUrls } from "../src/index.ts";
-import { assertMigrated, createDb, expectedMigrations, migrateDatabase, MigrationDriftError, type Db } from "@callflow/db";
+import { createEmptyDatabase, createTestDatabase, testInfraUrls } from "../src/index.ts";
+import { ACTIVE_DIAL_STATUSES, assertMigrated, createDb, expectedMigrations, FINISHED_DIAL_STATUSES, migrateDatabase, MigrationDriftError, schemaChangesSinceMigrations, type Db } from "@callflow/db";
 
 describe("migrations", () => {
   const cleanups: (() => Promise<void>)[] = [];
@@ -25,8 +25,23 @@ describe("migrations", () => {
     const tables = await db.$queryRaw<{ table_name: string }[]>`
       SELECT table_name::text AS table_name FROM information_schema.tables WHERE table_schema = 'public'`;
     expect(tables.map((t) => t.table_name)).toEqual(
-      expect.arrayContaining(["tenants", "api_keys", "calls", "chunks", "stage_runs", "transcripts", "summaries", "merged_recordings", "dials", "outbox", "inbox", "dead_letters", "audit_log"]),
+      expect.arrayContaining(["tenants", "api_keys", "calls", "chunks", "stage_runs", "transcripts", "summaries", "merged_recordings", "dials", "dial_events", "do_not_call", "outbox", "inbox", "dead_letters", "audit_log"]),
     );
+  });
+
+  it("say everything schema.prisma says: db:diff finds nothing to migrate", async () => {
+    const { url } = await emptyDatabase();
+    expect(await schemaChangesSinceMigrations(url)).toBe("");
+  });
+
+  it("give the dials the partial unique index the schema cannot express, over exactly the active statuses", async () => {
+    const migrated = await createTestDatabase(testInfraUrls().postgres);
+    cleanups.push(migrated.drop);
+    const [index] = await migrated.db.$queryRaw<{ indexdef: string }[]>`SELECT indexdef FROM pg_indexes WHERE indexname = 'dials_active_dedup_key'`;
+    expect(index?.indexdef).toMatch(/^CREATE UNIQUE INDEX dials_active_dedup_key ON public\.dials USING btree \(tenant_id, dedup_key\) WHERE/);
+    const predicate = index!.indexdef.slice(index!.indexdef.indexOf(" WHERE "));
+    for (const status of ACTIVE_DIAL_STATUSES) expect(predicate).toContain(`'${status}'`);
+    for (const status of FINISHED_DIAL_STATUSES) expect(predicate).not.toContain(`'${status}'`);
   });
 
   it("drift check names a migration the database is missing", async () => {

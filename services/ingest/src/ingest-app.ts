@@ -9,6 +9,8 @@ import type { Commit } from "./calls/commit.ts";
 import { createHttpApp } from "./http/app.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { callReadRoutes, callUploadRoutes } from "./routes/calls.ts";
+import { dialRoutes } from "./routes/dials.ts";
+import { dncRoutes } from "./routes/dnc.ts";
 import { recorderChunkRoutes, recorderRoutes } from "./routes/recorder.ts";
 import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
@@ -65,6 +67,8 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(reprocessRoutes({ ...callDeps, trimmer: deps.trimmer }));
   await app.register(webhookRoutes({ commit: deps.commit, publicUrl: deps.publicUrl, ...deps.webhooks }));
   await app.register(notificationRoutes({ db: deps.db }));
+  await app.register(dialRoutes({ db: deps.db, commit: deps.commit }));
+  await app.register(dncRoutes({ db: deps.db }));
   await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
   await app.register(
     artifactRoutes({ db: deps.db, store: deps.store, recordingRedirect: deps.recordingRedirect, ...(deps.estimate ? { estimate: deps.estimate } : {}) }),

@@ -5,7 +5,7 @@ import type { ObjectStore, PendingMultipartUpload } from "@callflow/storage";
 import { waitFor } from "@callflow/testkit";
 import { sweepNow, type SweeperDeps } from "@callflow/housekeeping";
 import { reaperConfigFromEnv } from "../src/index.ts";
-import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, reaperEnv, startReaper } from "./support.ts";
+import { describe, expect, test, auditOf, createCallWithChunk, createTenant, later, MINUTE, outboxEvents, rawOutboxRow, reaperEnv, SECOND, startReaper } from "./support.ts";
 
 describe("housekeeping sweeps", () => {
   test("an unpublished outbox row, a stale dial, abandoned uploads and an orphan object are each handled and audited", async ({ reaper, database, messaging, storage }) => {
@@ -15,7 +15,7 @@ describe("housekeeping sweeps", () => {
 
     const outbox = await rawOutboxRow(db, messaging.topology, later(t0, -2 * MINUTE));
     const freshOutbox = await rawOutboxRow(db, messaging.topology, t0);
-    const dial = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", dedupKey: "lead-1", status: "dialing", attempt: 1, startedAt: later(t0, -2 * MINUTE), createdAt: later(t0, -2 * MINUTE) } });
+    const dial = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", dedupKey: "lead-1", status: "placing", attempt: 1, startedAt: later(t0, -2 * MINUTE), createdAt: later(t0, -2 * MINUTE) } });
     const placed = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550101", status: "ringing", providerCallId: "CA1", startedAt: later(t0, -2 * MINUTE), createdAt: later(t0, -2 * MINUTE) } });
 
     const abandonedAt = later(t0, -2 * 60 * MINUTE);
@@ -37,7 +37,7 @@ describe("housekeeping sweeps", () => {
     expect(by(live.id)).toEqual([]);
 
     expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).publishedAt).not.toBeNull();
-    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "failed", errorCode: "dial_not_placed" });
+    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "failed", errorCode: "provider_no_sid" });
     expect(await db.call.findUniqueOrThrow({ where: { id: withChunks.id } })).toMatchObject({ status: "processing", expectedChunkCount: 1, durationSeconds: 4 });
     expect(await db.stageRun.findMany({ where: { callId: withChunks.id } })).toEqual([expect.objectContaining({ stage: "transcription", status: "queued" })]);
     expect(await outboxEvents(db, messaging.topology, "callUploadFinished")).toEqual([expect.objectContaining({ callId: withChunks.id, chunkCount: 1 })]);
@@ -63,6 +63,31 @@ describe("housekeeping sweeps", () => {
     expect(await storage.store.head(referencedKey)).not.toBeNull();
     expect(await storage.store.head(foreignKey)).not.toBeNull();
     expect((await auditOf(db, orphanKey)).map((e) => e.action)).toEqual(["object.delete"]);
+  });
+
+  test("a dial in placing with no provider call id a minute on is failed provider_no_sid, which frees its dedup key; a younger one and waiting ones are left alone", async ({ reaper, database, messaging }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+    const dedupKey = "+14155552671|renewals";
+    const placing = (startedAt: Date, key: string) =>
+      db.dial.create({ data: { tenantId: tenant.id, toNumber: "+14155552671", dedupKey: key, status: "placing", attempt: 1, startedAt, heartbeatAt: startedAt, createdAt: later(t0, -5 * MINUTE) } });
+    const stuck = await placing(later(t0, -61 * SECOND), dedupKey);
+    const young = await placing(later(t0, -59 * SECOND), "+14155552672|renewals");
+    const scheduled = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+14155552673", dedupKey: "+14155552673|", status: "scheduled", createdAt: later(t0, -10 * MINUTE) } });
+    const again = { tenantId: tenant.id, toNumber: "+14155552671", dedupKey, status: "queued" as const };
+    // While the stuck dial is active, the database refuses a second dial with its key.
+    await expect(db.dial.create({ data: again })).rejects.toMatchObject({ code: "P2002" });
+
+    const { actions } = await reaper.sweepNow({ now: t0 });
+    expect(actions.filter((a) => a.entityType === "dial").map((a) => [a.entityId, a.kind, a.outcome])).toEqual([[stuck.id, "dial.fail", "applied"]]);
+    expect(await db.dial.findUniqueOrThrow({ where: { id: stuck.id } })).toMatchObject({ status: "failed", errorCode: "provider_no_sid", finishedAt: t0 });
+    expect(await db.dialEvent.findMany({ where: { dialId: stuck.id } })).toEqual([expect.objectContaining({ status: "failed", attempt: 1, errorCode: "provider_no_sid", at: t0 })]);
+    expect(await outboxEvents(db, messaging.topology, "dialStatusChanged")).toEqual([expect.objectContaining({ dialId: stuck.id, status: "failed" })]);
+    expect(await db.dial.findUniqueOrThrow({ where: { id: young.id } })).toMatchObject({ status: "placing", errorCode: null });
+    expect(await db.dial.findUniqueOrThrow({ where: { id: scheduled.id } })).toMatchObject({ status: "scheduled" });
+
+    expect(await db.dial.create({ data: again })).toMatchObject({ status: "queued", dedupKey });
   });
 
   test("an outbox row that still cannot be published is audited as a failed republish", async ({ database, messaging, storage }) => {
@@ -115,7 +140,7 @@ describe("housekeeping sweeps", () => {
     const t0 = new Date();
     const tenant = await createTenant(db);
     const { chunk, callId } = await createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -10 * MINUTE), chunk: { status: "running", attempt: 1, startedAt: later(t0, -5 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE) } });
-    const dial = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", status: "dialing", createdAt: later(t0, -2 * MINUTE) } });
+    const dial = await db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", status: "placing", createdAt: later(t0, -2 * MINUTE) } });
     const outbox = await rawOutboxRow(db, messaging.topology, later(t0, -2 * MINUTE));
     const outboxBefore = await db.outboxEvent.count();
 
@@ -126,7 +151,7 @@ describe("housekeeping sweeps", () => {
     );
     expect(await db.chunk.findUniqueOrThrow({ where: { id: chunk.id } })).toMatchObject({ status: "running", attempt: 1 });
     expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "processing" });
-    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "dialing" });
+    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "placing" });
     expect((await db.outboxEvent.findUniqueOrThrow({ where: { id: outbox.id } })).publishedAt).toBeNull();
     expect(await db.outboxEvent.count()).toBe(outboxBefore);
     // What it would have done is on the audit log, flagged, and does not count as a re-drive.
@@ -144,7 +169,7 @@ describe("housekeeping sweeps", () => {
       const chunks = await Promise.all(
         [...Array(6).keys()].map(() => createCallWithChunk(db, { tenantId: tenant.id, at: later(t0, -10 * MINUTE), chunk: { status: "running", attempt: 1, startedAt: later(t0, -5 * MINUTE), heartbeatAt: later(t0, -2 * MINUTE) } })),
       );
-      const dials = await Promise.all([...Array(3).keys()].map((n) => db.dial.create({ data: { tenantId: tenant.id, toNumber: `+1555010${n}`, status: "dialing", createdAt: later(t0, -2 * MINUTE) } })));
+      const dials = await Promise.all([...Array(3).keys()].map((n) => db.dial.create({ data: { tenantId: tenant.id, toNumber: `+1555010${n}`, status: "placing", createdAt: later(t0, -2 * MINUTE) } })));
 
       const results = await Promise.all([a.sweepNow({ now: t0 }), b.sweepNow({ now: t0 }), a.sweepNow({ now: t0 }), b.sweepNow({ now: t0 })]);
       const applied = results.flatMap((r) => r.actions).filter((x) => x.outcome === "applied");
@@ -163,7 +188,7 @@ describe("housekeeping sweeps", () => {
   test("the worker's registry serves the reaper's metrics", async ({ reaper, database }) => {
     const t0 = new Date();
     const tenant = await createTenant(database.db);
-    await database.db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", status: "dialing", createdAt: later(t0, -2 * MINUTE) } });
+    await database.db.dial.create({ data: { tenantId: tenant.id, toNumber: "+15550100", status: "placing", createdAt: later(t0, -2 * MINUTE) } });
     await database.db.deadLetter.create({ data: { stream: "S", consumer: "c", subject: "s", streamSequence: 1n, payload: new Uint8Array([1]), deliveryCount: 3, reason: "max_deliveries" } });
     await reaper.sweepNow({ now: t0 });
     const text = await (await fetch(`${reaper.opsUrl}/metrics`)).text();

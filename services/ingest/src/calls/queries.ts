@@ -1,5 +1,6 @@
 import type { CallStatus, Db, Prisma } from "@callflow/db";
-import { ApiError, notFound } from "../http/api-error.ts";
+import { notFound } from "../http/api-error.ts";
+import { pageOf, pageWindow, type PageRequest } from "../http/pages.ts";
 import { errorOf, iso, type CallSummaryView, type CallView, type StageView } from "./views.ts";
 
 /** Reads of calls, always through the tenant: another tenant's call does not exist (404, never 403). */
@@ -175,52 +176,14 @@ export const callDetail = async (db: Db, tenantId: string, callId: string): Prom
   };
 };
 
-export interface CallFilters {
-  status?: CallStatus | undefined;
-  createdAfter?: Date | undefined;
-  createdBefore?: Date | undefined;
-  limit: number;
-  cursor?: string | undefined;
-}
-
-interface Cursor {
-  createdAt: Date;
-  id: string;
-}
-
-export const encodeCursor = (cursor: Cursor): string =>
-  Buffer.from(JSON.stringify({ c: cursor.createdAt.toISOString(), i: cursor.id })).toString("base64url");
-
-const decodeCursor = (raw: string): Cursor => {
-  try {
-    const parsed = JSON.parse(Buffer.from(raw, "base64url").toString("utf8")) as { c?: unknown; i?: unknown };
-    const createdAt = new Date(String(parsed.c));
-    if (typeof parsed.i !== "string" || !/^[0-9a-f-]{36}$/i.test(parsed.i) || Number.isNaN(createdAt.getTime())) throw new Error("shape");
-    return { createdAt, id: parsed.i };
-  } catch {
-    throw new ApiError(400, "invalid_cursor", "cursor is not one this API returned");
-  }
-};
-
-/** Newest first; the cursor is the last row's (created_at, id), so pages never skip or repeat a row. */
-export const listCalls = async (db: Db, tenantId: string, filters: CallFilters): Promise<{ items: CallSummaryView[]; nextCursor: string | null }> => {
-  const cursor = filters.cursor ? decodeCursor(filters.cursor) : undefined;
-  const where: Prisma.CallWhereInput = {
-    tenantId,
-    ...(filters.status ? { status: filters.status } : {}),
-    createdAt: {
-      ...(filters.createdAfter ? { gte: filters.createdAfter } : {}),
-      ...(filters.createdBefore ? { lt: filters.createdBefore } : {}),
-    },
-    ...(cursor
-      ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
-      : {}),
-  };
-  const rows = await db.call.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: filters.limit + 1 });
-  const page = rows.slice(0, filters.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(summarize),
-    nextCursor: rows.length > filters.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
-  };
+/** Newest first, in cursor pages. */
+export const listCalls = async (
+  db: Db,
+  tenantId: string,
+  filters: PageRequest & { status?: CallStatus | undefined },
+): Promise<{ items: CallSummaryView[]; nextCursor: string | null }> => {
+  const window = pageWindow(filters);
+  const where: Prisma.CallWhereInput = { tenantId, ...(filters.status ? { status: filters.status } : {}), ...window.where };
+  const rows = await db.call.findMany({ ...window, where });
+  return pageOf(rows, filters.limit, summarize);
 };

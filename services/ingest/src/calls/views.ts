@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /** The HTTP shapes of calls, declared once: they validate responses and produce the OpenAPI document. */
 
-const errorView = z.object({ code: z.string(), message: z.string().nullable() }).nullable();
+export const errorView = z.object({ code: z.string(), message: z.string().nullable() }).nullable();
 
 export const stageView = z.object({
   stage: z.enum(["transcription", "merge", "summary", "completion"]),

@@ -8,6 +8,7 @@ import { acceptedView, callSummaryView, callView } from "../calls/views.ts";
 import { errorResponses } from "../http/api-error.ts";
 import { tenantOf } from "../http/auth.ts";
 import { binaryBody } from "../http/openapi.ts";
+import { pageQuery, pageRequestOf } from "../http/pages.ts";
 import { acceptStreamedBodies, AUDIO_MEDIA_TYPES, audioBodyOf } from "../uploads/audio-body.ts";
 import { receiveAudio } from "../uploads/receive-audio.ts";
 import { callIdOf, type CallRouteDeps } from "./route-deps.ts";
@@ -88,25 +89,10 @@ export const callReadRoutes =
         schema: {
           summary: "The tenant's calls, newest first",
           tags: ["calls"],
-          querystring: z.object({
-            status: z.enum(["uploading", "processing", "completed", "failed"]).optional(),
-            createdAfter: z.iso.datetime({ offset: true }).optional().describe("Inclusive"),
-            createdBefore: z.iso.datetime({ offset: true }).optional().describe("Exclusive"),
-            limit: z.coerce.number().int().min(1).max(200).default(50),
-            cursor: z.string().optional().describe("nextCursor of the previous page"),
-          }),
+          querystring: z.object({ status: z.enum(["uploading", "processing", "completed", "failed"]).optional(), ...pageQuery }),
           response: { 200: z.object({ items: z.array(callSummaryView), nextCursor: z.string().nullable() }), ...errorResponses(400, 401, 429) },
         },
       },
-      async (request) => {
-        const { status, createdAfter, createdBefore, limit, cursor } = request.query;
-        return listCalls(deps.db, tenantOf(request), {
-          status,
-          limit,
-          cursor,
-          createdAfter: createdAfter ? new Date(createdAfter) : undefined,
-          createdBefore: createdBefore ? new Date(createdBefore) : undefined,
-        });
-      },
+      async (request) => listCalls(deps.db, tenantOf(request), { status: request.query.status, ...pageRequestOf(request.query) }),
     );
   };

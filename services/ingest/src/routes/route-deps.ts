@@ -14,8 +14,13 @@ export interface CallRouteDeps {
   maxUploadBytes: number;
 }
 
-/** A path id that is not a UUID names nothing: 404, like any other unknown call. */
-export const callIdOf = (params: { id: string }): string => {
-  if (!isUuid(params.id)) throw notFound("call", params.id);
-  return params.id.toLowerCase();
-};
+/** A path id that is not a UUID names nothing: 404, like any other unknown `what`. */
+const pathIdOf =
+  (what: string) =>
+  (params: { id: string }): string => {
+    if (!isUuid(params.id)) throw notFound(what, params.id);
+    return params.id.toLowerCase();
+  };
+
+export const callIdOf = pathIdOf("call");
+export const dialIdOf = pathIdOf("dial");

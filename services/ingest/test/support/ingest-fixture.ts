@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { decodeEvent, type EventKey, type EventOf, type Topology } from "@callflow/contracts";
+import { decodeEvent, events, type EventKey, type EventOf, type Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { createLogger } from "@callflow/telemetry";
 import { test as infra, testInfraUrls } from "@callflow/testkit";
@@ -35,7 +35,7 @@ export interface IngestUnderTest {
 
 export const readEvents = async <K extends EventKey>(nats: NatsConnection, topology: Topology, key: K): Promise<EventOf<K>[]> => {
   const jsm = await jetstreamManager(nats);
-  const stream = topology.stream("calls");
+  const stream = topology.stream(events[key].stream);
   const subject = topology.subject(key);
   const info = await jsm.streams.info(stream, { subjects_filter: subject });
   const count = info.state.subjects?.[subject] ?? 0;
