@@ -10,5 +10,7 @@ services:
 demo: setup
 	@pnpm --silent demo
 
+# No pnpm between make and the steps: under --silent it hides a child's exit, and it turns a signal it
+# cannot re-raise into a bare 1.
 test: setup
-	@pnpm --silent test
+	@bash scripts/test.sh

@@ -34,3 +34,4 @@ pnpm install --frozen-lockfile --reporter=silent
 log "generating the Prisma client"
 pnpm --filter @callflow/db run --silent generate >/dev/null
 log "ready"
+record_step_done bootstrap

@@ -37,3 +37,4 @@ if [ -z "${CALLFLOW_TEST_NATS_URL:-}" ] && ! port_open 4222; then
   fi
 fi
 log "PostgreSQL and NATS are up"
+record_step_done services

@@ -15,10 +15,25 @@ export default class TestSummaryReporter implements Reporter {
   private exitCodeAtRunEnd: number | string | undefined;
   private runEnded = false;
   private runPassed = false;
+  /** A fatal error of vitest's main process; its own printout may never reach a piped log (see onExit). */
+  private fatal: string | undefined;
 
   constructor() {
     process.once("exit", (code) => this.onExit(code));
+    process.on("uncaughtExceptionMonitor", (error, origin) => {
+      this.fatal ??= `${origin}: ${describe(error)}`;
+    });
+    process.on("unhandledRejection", this.onUnhandledRejection);
   }
+
+  private readonly onUnhandledRejection = (reason: unknown): void => {
+    this.fatal ??= `unhandledRejection: ${describe(reason)}`;
+    // Alone once vitest has removed its own handler: fail as Node's default would, never swallow it.
+    if (process.listenerCount("unhandledRejection") === 1) {
+      process.off("unhandledRejection", this.onUnhandledRejection);
+      throw reason;
+    }
+  };
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<SerializedError>, reason: TestRunEndReason): void {
     for (const module of modules) {
@@ -47,11 +62,15 @@ export default class TestSummaryReporter implements Reporter {
   private onExit(code: number): void {
     if (code === 0 || (this.runEnded && !this.runPassed)) return;
     this.lines.push(this.runEnded ? `vitest exits with code ${code} although every test passed` : `vitest exits with code ${code} before the run ended`);
-    this.lines.push(
-      this.exitCodeAtRunEnd
-        ? `process.exitCode was already ${String(this.exitCodeAtRunEnd)} when the run ended: set in the main process during the run`
-        : "process.exitCode was set after the run ended: in teardown (a global setup's teardown, a reporter, vitest closing)",
-    );
+    if (this.fatal) this.lines.push(`vitest's main process failed with ${this.fatal}`);
+    else
+      this.lines.push(
+        this.exitCodeAtRunEnd
+          ? `process.exitCode was already ${String(this.exitCodeAtRunEnd)} when the run ended: set in the main process during the run`
+          : "process.exitCode was set after the run ended: in teardown (a global setup's teardown, a reporter, vitest closing)",
+      );
+    const queued = process.stdout.writableLength + process.stderr.writableLength;
+    if (queued > 0) this.lines.push(`${queued} bytes of vitest's output were still queued at exit and never reached a piped log: read test-results/vitest.log`);
     this.print("vitest: non-zero exit");
   }
 
@@ -67,6 +86,12 @@ export default class TestSummaryReporter implements Reporter {
     this.lines.length = 0;
   }
 }
+
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const frame = error.stack?.split("\n").find((line) => line.trim().startsWith("at "))?.trim();
+  return `${error.name}: ${firstLine(error.message)}${frame ? ` (${frame})` : ""}`;
+};
 
 const firstLine = (text: string | undefined): string => (text ?? "").split("\n").find((line) => line.trim() !== "")?.trim() ?? "";
 

@@ -13,7 +13,20 @@ if [ "$rc" -ne 0 ]; then
   exit "$rc"
 fi
 
-pnpm exec vitest run "$@"
+record_step_done check
+
+# vitest writes to a regular file, not straight into the CI pipe: Node makes a piped stdout
+# non-blocking and drops what is still queued when it exits through process.exit() or a fatal error,
+# which is how a failure once vanished from a log whose summary read all green. tail streams the file
+# as it grows and stops when vitest has exited; the file stays complete in test-results/.
+: > test-results/vitest.log
+pnpm exec vitest run "$@" > test-results/vitest.log 2>&1 &
+vitest=$!
+tail -n +1 -f --pid="$vitest" test-results/vitest.log
+wait "$vitest"
 rc=$?
-[ "$rc" -eq 0 ] || record_failure "── step \"tests\" failed (exit $rc) ──"
-exit "$rc"
+if [ "$rc" -ne 0 ]; then
+  record_failure "── step \"tests\" failed (exit $rc); vitest's whole output: test-results/vitest.log ──"
+  exit "$rc"
+fi
+record_step_done tests

@@ -8,6 +8,12 @@ record_failure() {
   printf '%s\n' "$*" | tee -a "$CALLFLOW_FAILURE_SUMMARY" >&2
 }
 
+# A step that finished: .ci/run names them when a run fails with no step recording a failure.
+record_step_done() {
+  mkdir -p "$(dirname "$CALLFLOW_FAILURE_SUMMARY")"
+  printf '%s\n' "$1" >> "$(dirname "$CALLFLOW_FAILURE_SUMMARY")/steps-done.txt"
+}
+
 # Under `set -e`: names the step and the command that failed.
 trap_step() {
   set -o errtrace
