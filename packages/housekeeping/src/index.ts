@@ -4,3 +4,4 @@ export { sweepNow, findStuck, type SweepOptions, type SweepResult, type SweeperD
 export { reaperMetrics, type ReaperMetrics } from "./metrics.ts";
 export type { ReaperAction, ActionOutcome, Commit, SweepPorts, BeforeWriteHook } from "./actions.ts";
 export type { StuckEntity } from "./sweeps/sweep.ts";
+export { attemptsOfCall, type AttemptOf } from "./attempts.ts";
