@@ -1,6 +1,6 @@
 import type { Db } from "@callflow/db";
 import { redrivesSince } from "./actions.ts";
-import { before, maxAttempts, redriveWindowFor, type ReapedStage, type ReaperPolicy } from "./policy.ts";
+import { before, ledgerRedriveWindowMs, maxAttempts, redriveWindowFor, type ReapedStage, type ReaperPolicy } from "./policy.ts";
 
 export interface AttemptOf {
   /** 1 for the first attempt, plus each re-drive the reaper counts against the budget now. */
@@ -30,7 +30,7 @@ export const attemptsOfCall = async (
   const [chunkRedrives, stageRedrives, ledgerRedrives] = await Promise.all([
     redrivesSince(db, { entityType: "chunk", kind: "chunk.redrive", since: now, entities: chunks.map((c) => ({ id: c.id, callId: call.id, windowSince: windowSince("transcription", c.durationSeconds) })) }),
     redrivesSince(db, { entityType: "stage_run", kind: "stage.redrive", since: now, entities: runsOf(["merge", "summary"]).map((r) => ({ ...r, windowSince: windowSince(r.stage, call.durationSeconds) })) }),
-    redrivesSince(db, { entityType: "stage_run", kind: "transcription.redrive", since: before(now, policy.redriveWindowMs), entities: runsOf(["transcription"]) }),
+    redrivesSince(db, { entityType: "stage_run", kind: "transcription.redrive", since: before(now, ledgerRedriveWindowMs(policy)), entities: runsOf(["transcription"]) }),
   ]);
   const max = maxAttempts(policy);
   const attempt = (redrives: number): AttemptOf => ({ current: Math.min(max, 1 + redrives), max });

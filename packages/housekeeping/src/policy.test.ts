@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { attemptSpanMs, DEFAULT_POLICY, maxAttempts, maxRunMs, redriveWindowFor, type ReapedStage } from "./policy.ts";
+import { attemptSpanMs, DEFAULT_POLICY, ledgerRedriveWindowMs, maxAttempts, maxRunMs, redriveWindowFor, type ReapedStage } from "./policy.ts";
 
 const MINUTE = 60_000;
 /** The reaper's default CALLFLOW_REAPER_INTERVAL_MS: a deadline is seen at most this late. */
@@ -47,6 +47,14 @@ describe("the shipped default deadlines", () => {
       }
     }
     expect(redriveWindowFor(DEFAULT_POLICY, DEFAULT_POLICY.stages.merge, 60)).toBe(DEFAULT_POLICY.redriveWindowMs);
+  });
+
+  it("fail a call whose transcription never settles within 10 minutes of its last chunk, its ledger re-drives all in one window", () => {
+    expect(maxAttempts(DEFAULT_POLICY) * (DEFAULT_POLICY.unsettledMs + SWEEP_INTERVAL_MS)).toBeLessThanOrEqual(10 * MINUTE);
+    expect(ledgerRedriveWindowMs(DEFAULT_POLICY)).toBeGreaterThanOrEqual(DEFAULT_POLICY.maxRedrives * (DEFAULT_POLICY.unsettledMs + SWEEP_INTERVAL_MS));
+    // A longer settle deadline widens the window with it, so the budget still bounds the looks.
+    const slow = { ...DEFAULT_POLICY, unsettledMs: 10 * MINUTE };
+    expect(ledgerRedriveWindowMs(slow)).toBeGreaterThanOrEqual(slow.maxRedrives * (slow.unsettledMs + SWEEP_INTERVAL_MS));
   });
 
   it("match the README's table of deadlines for 1, 10 and 60-minute calls", () => {

@@ -71,7 +71,7 @@ export const DEFAULT_POLICY: ReaperPolicy = Object.freeze({
   }),
   maxRedrives: 3,
   redriveWindowMs: 15 * MINUTE,
-  unsettledMs: 5 * MINUTE,
+  unsettledMs: 2 * MINUTE,
   outboxStaleMs: 60_000,
   outboxGiveUpMs: 60 * MINUTE,
   dialUnconfirmedMs: 60_000,
@@ -96,6 +96,9 @@ export const attemptSpanMs = (deadlines: StageDeadlines, audioSeconds: number | 
  */
 export const redriveWindowFor = (policy: ReaperPolicy, deadlines: StageDeadlines, audioSeconds: number | null): number =>
   Math.max(policy.redriveWindowMs, (1 + policy.maxRedrives) * attemptSpanMs(deadlines, audioSeconds));
+
+/** The window of the ledger's re-drives (`unsettled-transcriptions.ts`): each look waits `unsettledMs` after the last. */
+export const ledgerRedriveWindowMs = (policy: ReaperPolicy): number => Math.max(policy.redriveWindowMs, (1 + policy.maxRedrives) * policy.unsettledMs);
 
 /** The attempts a row gets: the first and its re-drives. */
 export const maxAttempts = (policy: Pick<ReaperPolicy, "maxRedrives">): number => 1 + policy.maxRedrives;

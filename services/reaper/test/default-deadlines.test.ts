@@ -38,6 +38,23 @@ describe("the shipped default deadlines", () => {
     expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "failed", failedStage: "transcription", errorCode: "worker_not_processing_queue" });
   });
 
+  test("a call whose chunks are all transcribed but whose ledger never settles it fails within 10 minutes of its last chunk", async ({ reaper, database }) => {
+    const { db } = database;
+    const t0 = new Date();
+    const tenant = await createTenant(db);
+    const { callId, chunk } = await createCallWithChunk(db, { tenantId: tenant.id, at: t0, chunk: { status: "queued", durationSeconds: 120 } });
+    await db.chunk.update({ where: { id: chunk.id }, data: { status: "transcribed", text: "hi", updatedAt: t0 } });
+
+    let failedAfterMs: number | null = null;
+    for (let elapsed = SWEEP_INTERVAL_MS; elapsed <= 30 * MINUTE && failedAfterMs === null; elapsed += SWEEP_INTERVAL_MS) {
+      await reaper.sweepNow({ now: later(t0, elapsed) });
+      if ((await db.call.findUniqueOrThrow({ where: { id: callId }, select: { status: true } })).status === "failed") failedAfterMs = elapsed;
+    }
+    expect(failedAfterMs).not.toBeNull();
+    expect(failedAfterMs!).toBeLessThanOrEqual(10 * MINUTE);
+    expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "failed", errorCode: "worker_not_processing_queue" });
+  });
+
   test("a 2-minute call whose worker died mid-work is re-driven within 2 minutes of its last heartbeat", async ({ reaper, database }) => {
     const { db } = database;
     const t0 = new Date();
