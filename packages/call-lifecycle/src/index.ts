@@ -16,3 +16,4 @@ export {
 } from "./stage-lease.ts";
 export { stageRunLeases, type StageRunKey } from "./stage-run-leases.ts";
 export { stageEnum, type CallStage } from "./stages.ts";
+export { callPhase, type CallPhase, type CallPhaseView, type OpenPhase, type PhaseCallFacts, type PhaseStageFacts, type PhaseTime } from "./phase.ts";

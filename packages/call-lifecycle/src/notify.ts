@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Emit, TransactionClient } from "@callflow/messaging";
+import { callPhase } from "./phase.ts";
 
 export type CallNotificationEvent = "call.completed" | "call.failed";
 
@@ -24,6 +25,17 @@ export const enqueueCallNotification = async (
   const tenant = await tx.tenant.findUnique({ where: { id: input.tenantId }, select: { webhookUrl: true } });
   if (!tenant?.webhookUrl) return null;
   const id = randomUUID();
+  const now = new Date();
+  const status = input.event === "call.completed" ? "completed" : "failed";
+  const [call, stages] = await Promise.all([
+    tx.call.findUnique({ where: { id: input.callId }, select: { createdAt: true } }),
+    tx.stageRun.findMany({
+      where: { callId: input.callId, audioVersion: input.audioVersion },
+      select: { stage: true, audioVersion: true, status: true, createdAt: true, startedAt: true, finishedAt: true },
+    }),
+  ]);
+  // The phase the customer is told is the same pure derivation the status endpoint answers with.
+  const { phase, phases } = callPhase({ status, audioVersion: input.audioVersion, createdAt: call?.createdAt ?? now, settledAt: now }, stages, now);
   const { count } = await tx.notification.createMany({
     data: [
       {
@@ -36,8 +48,15 @@ export const enqueueCallNotification = async (
         payload: {
           id,
           event: input.event,
-          createdAt: new Date().toISOString(),
-          data: { callId: input.callId, audioVersion: input.audioVersion, status: input.event === "call.completed" ? "completed" : "failed", error: input.error ?? null },
+          createdAt: now.toISOString(),
+          data: {
+            callId: input.callId,
+            audioVersion: input.audioVersion,
+            status,
+            error: input.error ?? null,
+            phase,
+            phases: phases.map((time) => ({ ...time, startedAt: time.startedAt.toISOString(), finishedAt: time.finishedAt?.toISOString() ?? null })),
+          },
         },
       },
     ],

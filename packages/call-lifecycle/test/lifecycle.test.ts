@@ -135,3 +135,35 @@ describe("customer notices", () => {
     expect(notices.map((notice) => notice.dedupKey)).toEqual([`call.failed:${call.id}:v1:summary@1`, `call.failed:${call.id}:v1:summary@2`]);
   });
 });
+
+describe("the customer webhook's phase", () => {
+  test("a completed call's notice carries phase completed and the time its stages took; a failed one's, phase failed", async ({ database }) => {
+    const { db } = database;
+    const call = await seedTranscribedCall(db, { webhook: true });
+    const finishAfter = async (stage: "merge" | "summary", ms: number) => {
+      const where = { callId_stage_audioVersion: { callId: call.id, stage, audioVersion: 1 } };
+      const { createdAt } = await db.stageRun.findUniqueOrThrow({ where });
+      await db.stageRun.update({ where, data: { status: "succeeded", finishedAt: new Date(createdAt.getTime() + ms) } });
+    };
+    await finishAfter("summary", 7_000);
+    await finishAfter("merge", 3_000);
+    expect(await commitWithEvents(db, t, (tx, emit) => completeCallIfDone(tx, emit, { callId: call.id, now: new Date() }))).toEqual({ outcome: "completed" });
+    const [completed] = await db.notification.findMany({ where: { callId: call.id } });
+    expect(completed!.payload).toMatchObject({
+      event: "call.completed",
+      data: {
+        status: "completed",
+        phase: "completed",
+        phases: expect.arrayContaining([
+          expect.objectContaining({ phase: "summarizing", durationMs: 7_000 }),
+          expect.objectContaining({ phase: "merging", durationMs: 3_000 }),
+        ]),
+      },
+    });
+
+    const failing = await seedTranscribedCall(db, { webhook: true });
+    await commitWithEvents(db, t, (tx, emit) => failCallAtStage(tx, emit, { callId: failing.id, audioVersion: 1, stage: "merge", errorCode: "merge_duration_mismatch", errorMessage: "off", now: new Date() }));
+    const [failed] = await db.notification.findMany({ where: { callId: failing.id } });
+    expect(failed!.payload).toMatchObject({ event: "call.failed", data: { status: "failed", phase: "failed", error: { code: "merge_duration_mismatch" } } });
+  });
+});

@@ -118,27 +118,28 @@ export const applyInTransaction = async (
 export const CALL_RERUN_ACTIONS = ["call.retry", "call.summary_retry"] as const;
 
 /**
- * Re-drives of each entity within the policy's window, from the audit log (dry runs do not count),
+ * Re-drives of each entity within its window (`windowSince`, default `since`), from the audit log (dry runs do not count),
  * and only those after the latest re-run of the entity's call (CALL_RERUN_ACTIONS): a customer's
  * /retry re-queues the same rows, which must not inherit the re-drives that failed them.
  */
 export const redrivesSince = async (
   db: Db,
-  input: { entityType: string; kind: string; entities: readonly { id: string; callId: string }[]; since: Date },
+  input: { entityType: string; kind: string; entities: readonly { id: string; callId: string; windowSince?: Date }[]; since: Date },
 ): Promise<Map<string, number>> => {
   if (input.entities.length === 0) return new Map();
   const ids = input.entities.map((entity) => entity.id);
   const callIds = input.entities.map((entity) => entity.callId);
+  const sinces = input.entities.map((entity) => entity.windowSince ?? input.since);
   const rows = await db.$queryRaw<{ entityId: string; count: number }[]>`
     SELECT a.entity_id AS "entityId", count(*)::int AS count
-    FROM unnest(${ids}::text[], ${callIds}::text[]) AS e(id, call_id)
+    FROM unnest(${ids}::text[], ${callIds}::text[], ${sinces}::timestamptz[]) AS e(id, call_id, since)
     -- The call's latest re-run, looked up once per entity rather than once per audit row.
     CROSS JOIN LATERAL (
       SELECT max(r.at) AS at FROM audit_log r
       WHERE r.entity_type = 'call' AND r.entity_id = e.call_id AND r.action = ANY(${[...CALL_RERUN_ACTIONS]}::text[]) AND NOT r.dry_run
     ) AS rerun
     JOIN audit_log a ON a.entity_type = ${input.entityType} AND a.entity_id = e.id
-    WHERE a.action = ${input.kind} AND NOT a.dry_run AND a.at >= ${input.since} AND a.at > COALESCE(rerun.at, '-infinity'::timestamptz)
+    WHERE a.action = ${input.kind} AND NOT a.dry_run AND a.at >= e.since AND a.at > COALESCE(rerun.at, '-infinity'::timestamptz)
     GROUP BY a.entity_id`;
   return new Map(rows.map((row) => [row.entityId, row.count]));
 };

@@ -5,7 +5,7 @@ import { planAbandonedUpload } from "./sweeps/abandoned-uploads.ts";
 
 const now = new Date("2026-01-01T12:00:00Z");
 const ago = (ms: number) => new Date(now.getTime() - ms);
-const d = { queuedMs: 60_000, heartbeatMs: 30_000, maxRunMs: 100_000, maxRunPerAudioSecondMs: 1_000 };
+const d = { queuedMs: 60_000, heartbeatMs: 30_000, maxRunMs: 100_000, maxRunPerAudioSecondMs: 1_000, maxRunCapMs: 3_600_000 };
 const row = { createdAt: ago(1_000_000), updatedAt: ago(1_000_000), startedAt: null, heartbeatAt: null, audioSeconds: 10 };
 
 describe("classifyStageRow", () => {

@@ -20,6 +20,7 @@ const stageFields = (stage: ReapedStage) => {
     [`${prefix}_HEARTBEAT_MS`]: field.milliseconds().default(defaults.heartbeatMs),
     [`${prefix}_MAX_RUN_MS`]: field.milliseconds().default(defaults.maxRunMs),
     [`${prefix}_MAX_RUN_PER_AUDIO_SECOND_MS`]: nonNegativeMs().default(defaults.maxRunPerAudioSecondMs),
+    [`${prefix}_MAX_RUN_CAP_MS`]: field.milliseconds().default(defaults.maxRunCapMs),
   } as Record<string, z.ZodType<number>>;
 };
 
@@ -51,6 +52,8 @@ export const reaperPolicyOf = (parsed: z.infer<typeof policySchema>): ReaperPoli
       heartbeatMs: e[`${prefix}_HEARTBEAT_MS`]!,
       maxRunMs: e[`${prefix}_MAX_RUN_MS`]!,
       maxRunPerAudioSecondMs: e[`${prefix}_MAX_RUN_PER_AUDIO_SECOND_MS`]!,
+      // A cap below the base would make the base a lie: the cap never shortens it.
+      maxRunCapMs: Math.max(e[`${prefix}_MAX_RUN_CAP_MS`]!, e[`${prefix}_MAX_RUN_MS`]!),
     });
   };
   return Object.freeze({

@@ -71,7 +71,13 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(dncRoutes({ db: deps.db }));
   await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
   await app.register(
-    artifactRoutes({ db: deps.db, store: deps.store, recordingRedirect: deps.recordingRedirect, ...(deps.estimate ? { estimate: deps.estimate } : {}) }),
+    artifactRoutes({
+      db: deps.db,
+      store: deps.store,
+      recordingRedirect: deps.recordingRedirect,
+      reaperPolicy: deps.reaperPolicy,
+      ...(deps.estimate ? { estimate: deps.estimate } : {}),
+    }),
   );
   return { app, uploads };
 };

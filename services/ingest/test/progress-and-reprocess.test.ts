@@ -62,6 +62,33 @@ describe("progress events", () => {
   });
 });
 
+describe("progress events' phase", () => {
+  test.override({ ingestEnv: { CALLFLOW_INGEST_SSE_POLL_MS: "50" } });
+
+  test("every call event carries the phase, and each change of phase is its own event", async ({ ingest }) => {
+    const id = await upload(ingest, 1);
+    const response = await ingest.api(`/v1/calls/${id}/events`);
+    const events: ServerSentEvent[] = [];
+    const reading = collectEvents(response, events);
+    const seen = (phase: string) => waitFor(`phase ${phase}`, () => events.some((event) => event.event === "phase" && event.data.phase === phase));
+
+    await seen("uploaded");
+    await ingest.db.stageRun.updateMany({ where: { callId: id }, data: { status: "running", attempt: 1, startedAt: new Date() } });
+    await seen("transcribing");
+    await ingest.db.stageRun.updateMany({ where: { callId: id }, data: { status: "succeeded", finishedAt: new Date() } });
+    await ingest.db.stageRun.create({ data: { tenantId: ingest.tenant.tenantId, callId: id, stage: "summary", status: "queued" } });
+    await seen("summarizing");
+    await ingest.db.call.update({ where: { id }, data: { status: "completed", completedAt: new Date() } });
+    await reading;
+
+    expect(events.filter((event) => event.event === "phase").map((event) => event.data.phase)).toEqual(["uploaded", "transcribing", "summarizing", "completed"]);
+    expect(events.filter((event) => event.event === "call").map((event) => event.data.phase)).toEqual(["uploaded", "completed"]);
+    const last = events.filter((event) => event.event === "phase").at(-1)!.data as { phases: { phase: string; finishedAt: string | null }[] };
+    expect(last.phases.map((phase) => phase.phase)).toEqual(["uploading", "uploaded", "transcribing", "summarizing"]);
+    expect(last.phases.every((phase) => phase.finishedAt !== null)).toBe(true);
+  });
+});
+
 describe("retry and trim", () => {
   test("retry re-queues a failed call's failed chunks and stage through the outbox, once", async ({ ingest }) => {
     const id = await upload(ingest, 1);

@@ -33,6 +33,13 @@ export const reaperEnv = (infraFixtures: { database: { url: string }; messaging:
   ...env,
 });
 
+/** The reaper as shipped: only connections set, every CALLFLOW_REAPER_* deadline and limit at its default. */
+export const startReaperWithDefaults = (fixtures: Parameters<typeof reaperEnv>[0]): Promise<ReaperHandle> => {
+  const kept = new Set(["CALLFLOW_REAPER_OPS_PORT", "CALLFLOW_REAPER_INTERVAL_MS"]);
+  const env = Object.fromEntries(Object.entries(reaperEnv(fixtures)).filter(([name]) => kept.has(name) || !name.startsWith("CALLFLOW_REAPER_")));
+  return start(reaperConfigFromEnv(env), { timer: false, outboxSweeper: false });
+};
+
 export const startReaper = (fixtures: Parameters<typeof reaperEnv>[0], env: Record<string, string> = {}): Promise<ReaperHandle> =>
   start(reaperConfigFromEnv(reaperEnv(fixtures, env)), { timer: false, outboxSweeper: false });
 

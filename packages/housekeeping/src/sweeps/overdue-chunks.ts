@@ -2,7 +2,7 @@ import { failCallAtStage } from "@callflow/call-lifecycle";
 import { Stage } from "@callflow/contracts";
 import { applyInTransaction, redrivesSince, type ReaperAction, type SweepRun } from "../actions.ts";
 import { classifyStageRow, decideOverdue, describeOverdue, type Overdue } from "../overdue.ts";
-import { before, maxRunMs } from "../policy.ts";
+import { before, maxRunMs, redriveWindowFor } from "../policy.ts";
 import { overdueStuck, type Sweep } from "./sweep.ts";
 
 interface ChunkRow {
@@ -74,7 +74,7 @@ export const reapOverdueChunks: Sweep<Candidate> = {
     const redrives = await redrivesSince(run.db, {
       entityType: "chunk",
       kind: REDRIVE,
-      entities: candidates,
+      entities: candidates.map((c) => ({ ...c, windowSince: before(run.now, redriveWindowFor(run.policy, run.policy.stages.transcription, c.durationSeconds)) })),
       since: before(run.now, run.policy.redriveWindowMs),
     });
     const actions: ReaperAction[] = [];

@@ -1,7 +1,7 @@
 import { failCallAtStage, lockCall, stageEnum } from "@callflow/call-lifecycle";
 import { applyInTransaction, redrivesSince, type ReaperAction } from "../actions.ts";
 import { classifyStageRow, decideOverdue, describeOverdue, type Overdue } from "../overdue.ts";
-import { before } from "../policy.ts";
+import { before, redriveWindowFor } from "../policy.ts";
 import { overdueStuck, type Sweep } from "./sweep.ts";
 
 interface StageRunRow {
@@ -69,7 +69,7 @@ export const reapOverdueStageRuns: Sweep<Candidate> = {
     const redrives = await redrivesSince(run.db, {
       entityType: "stage_run",
       kind: REDRIVE,
-      entities: candidates,
+      entities: candidates.map((c) => ({ ...c, windowSince: before(run.now, redriveWindowFor(run.policy, run.policy.stages[c.stage], c.audioSeconds)) })),
       since: before(run.now, run.policy.redriveWindowMs),
     });
     const actions: ReaperAction[] = [];

@@ -1,7 +1,7 @@
 import { failCallAtStage } from "@callflow/call-lifecycle";
 import { applyInTransaction, redrivesSince, type ReaperAction } from "../actions.ts";
 import { WORKER_NOT_PROCESSING_QUEUE } from "../overdue.ts";
-import { before } from "../policy.ts";
+import { before, ledgerRedriveWindowMs } from "../policy.ts";
 import type { Sweep } from "./sweep.ts";
 
 interface Candidate {
@@ -56,7 +56,7 @@ export const reapUnsettledTranscriptions: Sweep<Candidate> = {
   }),
 
   async reap(run, candidates) {
-    const redrives = await redrivesSince(run.db, { entityType: "stage_run", kind: REDRIVE, entities: candidates, since: before(run.now, run.policy.redriveWindowMs) });
+    const redrives = await redrivesSince(run.db, { entityType: "stage_run", kind: REDRIVE, entities: candidates, since: before(run.now, ledgerRedriveWindowMs(run.policy)) });
     const actions: ReaperAction[] = [];
     for (const c of candidates) {
       const done = redrives.get(c.id) ?? 0;

@@ -7,6 +7,7 @@ const facts = (overrides: Partial<ArtifactFacts> = {}): ArtifactFacts => ({
   ready: false,
   stages: { transcription: { status: "running", errorCode: null, errorMessage: null } },
   chunks: { expected: 4, received: 4, terminal: 1, pendingSeconds: 90 },
+  attempts: { transcription: { current: 1, max: 4 }, merge: { current: 1, max: 4 }, summary: { current: 1, max: 4 } },
   ...overrides,
 });
 
@@ -22,6 +23,18 @@ describe("answerForArtifact", () => {
     expect(long).toMatchObject({ kind: "pending", retryAfterSeconds: 60 });
     const almost = answerForArtifact(facts({ chunks: { expected: 4, received: 4, terminal: 4, pendingSeconds: 0 } }));
     expect(almost).toMatchObject({ kind: "pending", retryAfterSeconds: 1 });
+  });
+
+  it("says which attempt of the reaper's budget the work is on", () => {
+    const attempts = { transcription: { current: 2, max: 4 }, merge: { current: 1, max: 4 }, summary: { current: 3, max: 4 } };
+    expect(answerForArtifact(facts({ attempts }))).toMatchObject({ kind: "pending", attempt: { current: 2, max: 4 }, message: "the transcript is being prepared (attempt 2/4)" });
+    // A summary not queued yet waits for the transcription: its attempt is the one that matters.
+    expect(answerForArtifact(facts({ kind: "summary", attempts }))).toMatchObject({
+      attempt: { current: 2, max: 4 },
+      message: "the summary is being prepared (attempt 2/4 of the transcription it waits for)",
+    });
+    const summaryRunning = { transcription: { status: "succeeded" as const, errorCode: null, errorMessage: null }, summary: { status: "running" as const, errorCode: null, errorMessage: null } };
+    expect(answerForArtifact(facts({ kind: "summary", attempts, stages: summaryRunning }))).toMatchObject({ attempt: { current: 3, max: 4 }, message: "the summary is being prepared (attempt 3/4)" });
   });
 
   it("keeps a summary pending behind transcription, and says the summary stage is not queued yet", () => {

@@ -28,11 +28,27 @@ export interface ArtifactFacts {
   /** Stage runs of the current audio version. */
   stages: Partial<Record<StageName, { status: StageStatus; errorCode: string | null; errorMessage: string | null }>>;
   chunks: { expected: number | null; received: number; terminal: number; pendingSeconds: number };
+  /** Which attempt of the reaper's budget each stage is on (`attemptsOfCall`). */
+  attempts: Record<Exclude<StageName, "completion">, Attempt>;
+}
+
+export interface Attempt {
+  current: number;
+  max: number;
 }
 
 export type ArtifactAnswer =
   | { kind: "ready" }
-  | { kind: "pending"; stage: StageName; stageStatus: StageStatus | "waiting"; retryAfterSeconds: number; progress: { chunksDone: number; chunksTotal: number | null } }
+  | {
+      kind: "pending";
+      stage: StageName;
+      stageStatus: StageStatus | "waiting";
+      retryAfterSeconds: number;
+      progress: { chunksDone: number; chunksTotal: number | null };
+      /** The attempt of the stage being worked on now: the artifact's own, or the transcription it waits for. */
+      attempt: Attempt;
+      message: string;
+    }
   | { kind: "failed"; statusCode: number; code: string; message: string; stage: string | null }
   | { kind: "absent"; code: string; message: string };
 
@@ -92,11 +108,15 @@ export const answerForArtifact = (facts: ArtifactFacts, tuning: EstimateTuning =
     return { kind: "absent", code: `${facts.kind}_not_available`, message: `this call has no ${facts.kind} and will not get one` };
   }
   const seconds = estimateSeconds(facts, tuning);
+  const working = stageName !== "transcription" && !stage && facts.stages.transcription?.status !== "succeeded" ? "transcription" : stageName;
+  const attempt = facts.attempts[working as Exclude<StageName, "completion">];
   return {
     kind: "pending",
     stage: stageName,
     stageStatus: stage?.status ?? "waiting",
     retryAfterSeconds: Math.min(tuning.maxRetryAfterSeconds, Math.max(tuning.minRetryAfterSeconds, Math.ceil(seconds))),
     progress: { chunksDone: facts.chunks.terminal, chunksTotal: facts.chunks.expected },
+    attempt,
+    message: `the ${facts.kind} is being prepared (attempt ${attempt.current}/${attempt.max}${working === stageName ? "" : ` of the ${working} it waits for`})`,
   };
 };

@@ -1,13 +1,31 @@
+import { callPhase, type PhaseStageFacts } from "@callflow/call-lifecycle";
 import type { CallStatus, Db, Prisma } from "@callflow/db";
 import { notFound } from "../http/api-error.ts";
 import { pageOf, pageWindow, type PageRequest } from "../http/pages.ts";
-import { errorOf, iso, type CallSummaryView, type CallView, type StageView } from "./views.ts";
+import { errorOf, iso, phaseViewOf, type CallSummaryView, type CallView, type PhaseView, type StageView } from "./views.ts";
 
 /** Reads of calls, always through the tenant: another tenant's call does not exist (404, never 403). */
 
 type CallRow = Prisma.CallGetPayload<object>;
 
-export const summarize = (call: CallRow): CallSummaryView => ({
+/** The call's phase from its row and its stage rows (any audio version: callPhase picks the current one). */
+export const phaseOfCall = (
+  call: Pick<CallRow, "status" | "audioVersion" | "createdAt" | "updatedAt" | "completedAt">,
+  stages: readonly PhaseStageFacts[],
+  now: Date = new Date(),
+): PhaseView =>
+  phaseViewOf(
+    callPhase(
+      // A failed call's row was last written when it failed; a completed one says when.
+      { status: call.status, audioVersion: call.audioVersion, createdAt: call.createdAt, settledAt: call.completedAt ?? (call.status === "failed" ? call.updatedAt : null) },
+      stages,
+      now,
+    ),
+  );
+
+const PHASE_STAGE_FIELDS = { stage: true, audioVersion: true, status: true, createdAt: true, startedAt: true, finishedAt: true } as const;
+
+export const summarize = (call: CallRow & { stages: PhaseStageFacts[] }): CallSummaryView => ({
   id: call.id,
   status: call.status,
   source: call.source,
@@ -21,6 +39,7 @@ export const summarize = (call: CallRow): CallSummaryView => ({
   completedAt: iso(call.completedAt),
   failedStage: call.failedStage,
   error: errorOf(call.errorCode, call.errorMessage),
+  ...phaseOfCall(call, call.stages),
 });
 
 export const findCall = async (db: Db, tenantId: string, callId: string): Promise<CallRow> => {
@@ -151,6 +170,17 @@ export const callDetail = async (db: Db, tenantId: string, callId: string): Prom
     completedAt: iso(row.completed_at),
     failedStage: row.failed_stage,
     error: errorOf(row.error_code, row.error_message),
+    ...phaseOfCall(
+      { status: row.status, audioVersion: row.audio_version, createdAt: row.created_at, updatedAt: row.updated_at, completedAt: row.completed_at },
+      row.stages.map((stage) => ({
+        stage: stage.stage,
+        audioVersion: stage.audio_version,
+        status: stage.status,
+        createdAt: new Date(stage.created_at),
+        startedAt: stage.started_at === null ? null : new Date(stage.started_at),
+        finishedAt: stage.finished_at === null ? null : new Date(stage.finished_at),
+      })),
+    ),
     failurePolicy: row.failure_policy,
     partial: row.partial,
     missingChunkIndexes: row.missing_chunk_indexes,
@@ -184,6 +214,6 @@ export const listCalls = async (
 ): Promise<{ items: CallSummaryView[]; nextCursor: string | null }> => {
   const window = pageWindow(filters);
   const where: Prisma.CallWhereInput = { tenantId, ...(filters.status ? { status: filters.status } : {}), ...window.where };
-  const rows = await db.call.findMany({ ...window, where });
+  const rows = await db.call.findMany({ ...window, where, include: { stages: { select: PHASE_STAGE_FIELDS } } });
   return pageOf(rows, filters.limit, summarize);
 };

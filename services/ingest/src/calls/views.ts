@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { CallPhaseView } from "@callflow/call-lifecycle";
 
 /** The HTTP shapes of calls, declared once: they validate responses and produce the OpenAPI document. */
 
@@ -24,6 +25,22 @@ export const chunksView = z.object({
   failed: z.array(z.object({ index: z.number().int(), error: errorView })),
 });
 
+export const phaseView = z
+  .enum(["uploading", "uploaded", "transcribing", "summarizing", "merging", "completed", "failed"])
+  .describe("Where the call is, derived from its status and stages: uploading → uploaded → transcribing → summarizing → merging → completed | failed");
+
+export const phaseTimeView = z.object({
+  phase: phaseView,
+  startedAt: z.string(),
+  finishedAt: z.string().nullable().describe("Null while the call is in this phase"),
+  durationMs: z.number().int().describe("Time spent in the phase, so far while it lasts"),
+});
+
+const phaseFields = {
+  phase: phaseView,
+  phases: z.array(phaseTimeView).describe("The phases of the current audio version, in order, with the time spent in each"),
+};
+
 export const callSummaryView = z.object({
   id: z.uuid(),
   status: z.enum(["uploading", "processing", "completed", "failed"]),
@@ -38,6 +55,7 @@ export const callSummaryView = z.object({
   completedAt: z.string().nullable(),
   failedStage: z.string().nullable(),
   error: errorView,
+  ...phaseFields,
 });
 
 export const callView = callSummaryView.extend({
@@ -58,6 +76,14 @@ export const acceptedView = z.object({
 export type CallSummaryView = z.infer<typeof callSummaryView>;
 export type CallView = z.infer<typeof callView>;
 export type StageView = z.infer<typeof stageView>;
+
+export type PhaseView = Pick<CallSummaryView, "phase" | "phases">;
+
+/** The wire form of `callPhase`: ISO times. */
+export const phaseViewOf = (view: CallPhaseView): PhaseView => ({
+  phase: view.phase,
+  phases: view.phases.map((time) => ({ phase: time.phase, startedAt: time.startedAt.toISOString(), finishedAt: iso(time.finishedAt), durationMs: time.durationMs })),
+});
 
 export const iso = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { FastifyReply } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { ReaperPolicy } from "@callflow/housekeeping";
 import type { ObjectStore } from "@callflow/storage";
 import { answerForArtifact, type ArtifactAnswer, type EstimateTuning } from "../calls/artifact-answer.ts";
 import { loadArtifact } from "../calls/artifact-facts.ts";
@@ -15,6 +16,10 @@ const pendingView = z.object({
   stageStatus: z.string().describe("queued, running, or waiting (the stage before it is still working)"),
   retryAfterSeconds: z.number().int(),
   progress: z.object({ chunksDone: z.number().int(), chunksTotal: z.number().int().nullable() }),
+  attempt: z
+    .object({ current: z.number().int(), max: z.number().int() })
+    .describe("The attempt of the work under way (the reaper re-drives lost work); after the last one the answer is terminal"),
+  message: z.string().describe('e.g. "the transcript is being prepared (attempt 2/4)"'),
 });
 
 const transcriptView = z.object({
@@ -46,7 +51,15 @@ const answerUnlessReady = (answer: ArtifactAnswer, reply: FastifyReply): boolean
       void reply
         .code(202)
         .header("retry-after", String(answer.retryAfterSeconds))
-        .send({ status: "pending", stage: answer.stage, stageStatus: answer.stageStatus, retryAfterSeconds: answer.retryAfterSeconds, progress: answer.progress });
+        .send({
+          status: "pending",
+          stage: answer.stage,
+          stageStatus: answer.stageStatus,
+          retryAfterSeconds: answer.retryAfterSeconds,
+          progress: answer.progress,
+          attempt: answer.attempt,
+          message: answer.message,
+        });
       return true;
     case "absent":
       throw new ApiError(404, answer.code, answer.message);
@@ -60,6 +73,8 @@ export interface ArtifactRouteDeps extends Pick<CallRouteDeps, "db"> {
   store: ObjectStore;
   recordingRedirect: boolean;
   estimate?: EstimateTuning;
+  /** The reaper's budget, for the attempt a 202 reports; default its defaults. */
+  reaperPolicy?: ReaperPolicy | undefined;
 }
 
 const CODEC_TYPES: Record<string, string> = { flac: "audio/flac", mp3: "audio/mpeg", opus: "audio/ogg", vorbis: "audio/ogg", aac: "audio/mp4", pcm_s16le: "audio/wav", wav: "audio/wav" };
@@ -74,7 +89,7 @@ export const artifactRoutes =
       "/v1/calls/:id/transcript",
       { schema: { summary: "The call's transcript", tags: ["artifacts"], params, response: { 200: transcriptView, 202: pendingView, ...artifactErrors } } },
       async (request, reply) => {
-        const { facts, transcript } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "transcript");
+        const { facts, transcript } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "transcript", deps.reaperPolicy);
         if (answerUnlessReady(answerForArtifact(facts, deps.estimate), reply) || !transcript) return reply;
         return {
           callId: transcript.callId,
@@ -92,7 +107,7 @@ export const artifactRoutes =
       "/v1/calls/:id/summary",
       { schema: { summary: "The call's summary and extracted fields", tags: ["artifacts"], params, response: { 200: summaryView, 202: pendingView, ...artifactErrors } } },
       async (request, reply) => {
-        const { facts, summary } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "summary");
+        const { facts, summary } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "summary", deps.reaperPolicy);
         if (answerUnlessReady(answerForArtifact(facts, deps.estimate), reply) || !summary) return reply;
         return { callId: summary.callId, revision: summary.revision, model: summary.model, content: summary.content, createdAt: summary.createdAt.toISOString() };
       },
@@ -117,7 +132,7 @@ export const artifactRoutes =
         },
       },
       async (request, reply) => {
-        const { facts, recording } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "recording");
+        const { facts, recording } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "recording", deps.reaperPolicy);
         if (answerUnlessReady(answerForArtifact(facts, deps.estimate), reply) || !recording) return reply;
         const redirect = request.query.redirect === undefined ? deps.recordingRedirect : request.query.redirect === "true";
         if (redirect) return reply.redirect(await deps.store.presignGet(recording.objectKey, 300), 302);

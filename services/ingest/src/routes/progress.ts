@@ -23,7 +23,7 @@ export const progressRoutes =
       "/v1/calls/:id/events",
       {
         schema: {
-          summary: "Server-sent events: `call`, `stage` and `chunks` on every change, `end` once the call is completed or failed",
+          summary: "Server-sent events: `call` (with its `phase` and `phases`), `phase` when the phase changes, `stage` and `chunks` on every change, `end` once the call is completed or failed",
           tags: ["calls"],
           params: z.object({ id: z.string() }),
           produces: ["text/event-stream"],
