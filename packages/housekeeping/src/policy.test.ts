@@ -22,7 +22,7 @@ describe("the shipped default deadlines", () => {
       const worstCase = maxAttempts(DEFAULT_POLICY) * (DEFAULT_POLICY.stages[stage].queuedMs + SWEEP_INTERVAL_MS);
       expect(worstCase).toBeLessThanOrEqual(10 * MINUTE);
     }
-    expect(maxAttempts(DEFAULT_POLICY)).toBe(4);
+    expect(maxAttempts(DEFAULT_POLICY)).toBe(3);
   });
 
   it("re-drive a row whose worker died mid-work within 2 minutes (workers beat every 10 s)", () => {
@@ -59,15 +59,15 @@ describe("the shipped default deadlines", () => {
 
   it("match the README's table of deadlines for 1, 10 and 60-minute calls", () => {
     expect(deadlineTable()).toEqual([
-      "1 min transcription: run 2.5, window 16",
+      "1 min transcription: run 2.5, window 15",
       "1 min merge: run 2.1, window 15",
-      "1 min summary: run 3.1, window 18.4",
-      "10 min transcription: run 7, window 34",
-      "10 min merge: run 3, window 18",
-      "10 min summary: run 4, window 22",
-      "60 min transcription: run 32, window 134",
-      "60 min merge: run 8, window 38",
-      "60 min summary: run 9, window 42",
+      "1 min summary: run 3.1, window 15",
+      "10 min transcription: run 7, window 25.5",
+      "10 min merge: run 3, window 15",
+      "10 min summary: run 4, window 16.5",
+      "60 min transcription: run 32, window 100.5",
+      "60 min merge: run 8, window 28.5",
+      "60 min summary: run 9, window 31.5",
     ]);
   });
 });

@@ -58,19 +58,19 @@ describe("a 202's attempt", () => {
       expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
       return (await response.json()) as Record<string, unknown>;
     };
-    expect(await pending("transcript")).toMatchObject({ status: "pending", stage: "transcription", attempt: { current: 1, max: 4 }, message: "the transcript is being prepared (attempt 1/4)" });
+    expect(await pending("transcript")).toMatchObject({ status: "pending", stage: "transcription", attempt: { current: 1, max: 3 }, message: "the transcript is being prepared (attempt 1/3)" });
 
     const chunk = await ingest.db.chunk.findFirstOrThrow({ where: { callId: id } });
     await auditRedrive(ingest, { type: "chunk", id: chunk.id }, "chunk.redrive");
-    expect(await pending("transcript")).toMatchObject({ attempt: { current: 2, max: 4 }, message: "the transcript is being prepared (attempt 2/4)" });
-    expect(await pending("summary")).toMatchObject({ stage: "summary", stageStatus: "waiting", attempt: { current: 2, max: 4 } });
+    expect(await pending("transcript")).toMatchObject({ attempt: { current: 2, max: 3 }, message: "the transcript is being prepared (attempt 2/3)" });
+    expect(await pending("summary")).toMatchObject({ stage: "summary", stageStatus: "waiting", attempt: { current: 2, max: 3 } });
 
     await ingest.db.chunk.updateMany({ where: { callId: id }, data: { status: "transcribed", text: "hi" } });
     await ingest.db.stageRun.updateMany({ where: { callId: id }, data: { status: "succeeded", finishedAt: new Date() } });
     const summary = await ingest.db.stageRun.create({ data: { tenantId: ingest.tenant.tenantId, callId: id, stage: "summary", status: "queued" } });
-    expect(await pending("summary")).toMatchObject({ attempt: { current: 1, max: 4 }, message: "the summary is being prepared (attempt 1/4)" });
+    expect(await pending("summary")).toMatchObject({ attempt: { current: 1, max: 3 }, message: "the summary is being prepared (attempt 1/3)" });
     await auditRedrive(ingest, { type: "stage_run", id: summary.id }, "stage.redrive");
     await auditRedrive(ingest, { type: "stage_run", id: summary.id }, "stage.redrive");
-    expect(await pending("summary")).toMatchObject({ attempt: { current: 3, max: 4 }, message: "the summary is being prepared (attempt 3/4)" });
+    expect(await pending("summary")).toMatchObject({ attempt: { current: 3, max: 3 }, message: "the summary is being prepared (attempt 3/3)" });
   });
 });

@@ -32,7 +32,7 @@ describe("the shipped default deadlines", () => {
       if (call.status === "failed") failedAfterMs = elapsed;
     }
 
-    expect(kinds).toEqual(["chunk.redrive", "chunk.redrive", "chunk.redrive", "chunk.fail"]);
+    expect(kinds).toEqual(["chunk.redrive", "chunk.redrive", "chunk.fail"]);
     expect(failedAfterMs).not.toBeNull();
     expect(failedAfterMs!).toBeLessThanOrEqual(10 * MINUTE);
     expect(await db.call.findUniqueOrThrow({ where: { id: callId } })).toMatchObject({ status: "failed", failedStage: "transcription", errorCode: "worker_not_processing_queue" });

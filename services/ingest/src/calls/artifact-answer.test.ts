@@ -7,7 +7,7 @@ const facts = (overrides: Partial<ArtifactFacts> = {}): ArtifactFacts => ({
   ready: false,
   stages: { transcription: { status: "running", errorCode: null, errorMessage: null } },
   chunks: { expected: 4, received: 4, terminal: 1, pendingSeconds: 90 },
-  attempts: { transcription: { current: 1, max: 4 }, merge: { current: 1, max: 4 }, summary: { current: 1, max: 4 } },
+  attempts: { transcription: { current: 1, max: 3 }, merge: { current: 1, max: 3 }, summary: { current: 1, max: 3 } },
   ...overrides,
 });
 
@@ -26,15 +26,15 @@ describe("answerForArtifact", () => {
   });
 
   it("says which attempt of the reaper's budget the work is on", () => {
-    const attempts = { transcription: { current: 2, max: 4 }, merge: { current: 1, max: 4 }, summary: { current: 3, max: 4 } };
-    expect(answerForArtifact(facts({ attempts }))).toMatchObject({ kind: "pending", attempt: { current: 2, max: 4 }, message: "the transcript is being prepared (attempt 2/4)" });
+    const attempts = { transcription: { current: 2, max: 3 }, merge: { current: 1, max: 3 }, summary: { current: 3, max: 3 } };
+    expect(answerForArtifact(facts({ attempts }))).toMatchObject({ kind: "pending", attempt: { current: 2, max: 3 }, message: "the transcript is being prepared (attempt 2/3)" });
     // A summary not queued yet waits for the transcription: its attempt is the one that matters.
     expect(answerForArtifact(facts({ kind: "summary", attempts }))).toMatchObject({
-      attempt: { current: 2, max: 4 },
-      message: "the summary is being prepared (attempt 2/4 of the transcription it waits for)",
+      attempt: { current: 2, max: 3 },
+      message: "the summary is being prepared (attempt 2/3 of the transcription it waits for)",
     });
     const summaryRunning = { transcription: { status: "succeeded" as const, errorCode: null, errorMessage: null }, summary: { status: "running" as const, errorCode: null, errorMessage: null } };
-    expect(answerForArtifact(facts({ kind: "summary", attempts, stages: summaryRunning }))).toMatchObject({ attempt: { current: 3, max: 4 }, message: "the summary is being prepared (attempt 3/4)" });
+    expect(answerForArtifact(facts({ kind: "summary", attempts, stages: summaryRunning }))).toMatchObject({ attempt: { current: 3, max: 3 }, message: "the summary is being prepared (attempt 3/3)" });
   });
 
   it("keeps a summary pending behind transcription, and says the summary stage is not queued yet", () => {

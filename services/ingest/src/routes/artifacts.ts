@@ -19,7 +19,7 @@ const pendingView = z.object({
   attempt: z
     .object({ current: z.number().int(), max: z.number().int() })
     .describe("The attempt of the work under way (the reaper re-drives lost work); after the last one the answer is terminal"),
-  message: z.string().describe('e.g. "the transcript is being prepared (attempt 2/4)"'),
+  message: z.string().describe('e.g. "the transcript is being prepared (attempt 2/3)"'),
 });
 
 const transcriptView = z.object({
