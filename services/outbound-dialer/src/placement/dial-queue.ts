@@ -2,7 +2,7 @@ import { Prisma, type Db, type DialPriority } from "@callflow/db";
 import { commitWithEvents, type Clock, type Emit, type OutboxRelay, type TransactionClient } from "@callflow/messaging";
 import type { Topology } from "@callflow/contracts";
 import { isWindowOpen, nextWindowOpening } from "../dials/call-window.ts";
-import { takePacingToken } from "./pacing.ts";
+import { refundPacingToken, takePacingToken } from "./pacing.ts";
 
 /** A dial as the placer works on it. */
 export interface DialRow {
@@ -48,6 +48,9 @@ const DIAL_COLUMNS = Prisma.sql`
   d.attempt, d.priority::text AS priority, d.started_at AS "startedAt", d.created_at AS "createdAt",
   d.next_attempt_at AS "nextAttemptAt", d.callee_timezone AS "calleeTimezone",
   t.call_window_start_minute AS "windowStart", t.call_window_end_minute AS "windowEnd"`;
+
+/** Thrown to roll a claim back when no dial is due: the pacing token goes back with it. */
+class NothingDue extends Error {}
 
 const windowOf = (dial: DialRow) => ({ startMinute: dial.windowStart, endMinute: dial.windowEnd, timeZone: dial.calleeTimezone ?? "UTC" });
 
@@ -126,47 +129,49 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
     async claimNext(): Promise<Claim> {
       const now = deps.clock.now();
       const staleBefore = new Date(now.getTime() - policy.staleAfterMs);
-      return commit(async (tx, emit): Promise<Claim> => {
-        const [dial] = await tx.$queryRaw<DialRow[]>`
-          SELECT ${DIAL_COLUMNS} FROM dials d JOIN tenants t ON t.id = d.tenant_id
-           WHERE ((d.status IN ('queued', 'scheduled') AND d.next_attempt_at <= ${now}::timestamptz
-                   AND (SELECT count(*) FROM dials a WHERE a.tenant_id = d.tenant_id AND a.status IN ${PLACING_STATUSES}) < ${policy.tenantConcurrency}::int)
-               OR (d.status = 'placing' AND d.provider_call_id IS NULL AND d.heartbeat_at < ${staleBefore}::timestamptz))
-           ORDER BY CASE WHEN d.status = 'placing' THEN -1000000 ELSE
-                      (CASE d.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END)
-                      - FLOOR(GREATEST(0, EXTRACT(EPOCH FROM (${now}::timestamptz - d.next_attempt_at)) * 1000) / ${policy.agingMs}::float8) END,
-                    d.next_attempt_at, d.id
-           LIMIT 1
-           FOR UPDATE OF d SKIP LOCKED`;
-        if (!dial) return { kind: "idle" };
-        const adopted = dial.status === "placing";
-        if (!adopted) {
-          const admitted = await admission(tx, dial, now);
-          if (admitted.kind === "do_not_call") {
-            await fail(tx, emit, dial, now, "do_not_call", `${dial.toNumber} is on the tenant's do-not-call list`);
-            return { kind: "settled" };
+      try {
+        return await commit(async (tx, emit): Promise<Claim> => {
+          // The token first: its row lock makes the claims of one account take turns, so the most urgent
+          // dial goes to whoever holds it and the tenant counts below cannot race.
+          const token = await takePacingToken(tx, policy.account, now, policy.callsPerSecond);
+          if (!token.taken) return { kind: "paced", waitMs: token.waitMs };
+          const [dial] = await tx.$queryRaw<DialRow[]>`
+            SELECT ${DIAL_COLUMNS} FROM dials d JOIN tenants t ON t.id = d.tenant_id
+             WHERE ((d.status IN ('queued', 'scheduled') AND d.next_attempt_at <= ${now}::timestamptz
+                     AND (SELECT count(*) FROM dials a WHERE a.tenant_id = d.tenant_id AND a.status IN ${PLACING_STATUSES}) < ${policy.tenantConcurrency}::int)
+                 OR (d.status = 'placing' AND d.provider_call_id IS NULL AND d.heartbeat_at < ${staleBefore}::timestamptz))
+             ORDER BY CASE WHEN d.status = 'placing' THEN -1000000 ELSE
+                        (CASE d.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END)
+                        - FLOOR(GREATEST(0, EXTRACT(EPOCH FROM (${now}::timestamptz - d.next_attempt_at)) * 1000) / ${policy.agingMs}::float8) END,
+                      d.next_attempt_at, d.id
+             LIMIT 1
+             FOR UPDATE OF d SKIP LOCKED`;
+          if (!dial) throw new NothingDue();
+          const adopted = dial.status === "placing";
+          if (!adopted) {
+            const admitted = await admission(tx, dial, now);
+            if (admitted.kind !== "admitted") {
+              await refundPacingToken(tx, policy.account);
+              if (admitted.kind === "do_not_call") await fail(tx, emit, dial, now, "do_not_call", `${dial.toNumber} is on the tenant's do-not-call list`);
+              else await schedule(tx, dial, now, admitted.opensAt);
+              return { kind: "settled" };
+            }
           }
-          if (admitted.kind === "closed") {
-            await schedule(tx, dial, now, admitted.opensAt);
-            return { kind: "settled" };
+          if (adopted) {
+            await tx.dial.update({ where: { id: dial.id }, data: { heartbeatAt: now } });
+            await tx.dialEvent.create({ data: { dialId: dial.id, status: "placing", attempt: dial.attempt, at: now, detail: "taken over from a dialer that stopped; looking the attempt up before placing again" } });
+            return { kind: "claimed", dial: { ...dial, startedAt: dial.startedAt ?? now, adopted } };
           }
-          // Replicas claiming for one tenant at once would each count the others' claims out: count under a lock.
-          await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`dialer:${dial.tenantId}`}))`;
-          const [active] = await tx.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM dials WHERE tenant_id = ${dial.tenantId}::uuid AND status IN ${PLACING_STATUSES}`;
-          if ((active?.n ?? 0) >= policy.tenantConcurrency) return { kind: "paced", waitMs: 50 };
-        }
-        const token = await takePacingToken(tx, policy.account, now, policy.callsPerSecond);
-        if (!token.taken) return { kind: "paced", waitMs: token.waitMs };
-        if (adopted) {
-          await tx.dial.update({ where: { id: dial.id }, data: { heartbeatAt: now } });
-          await tx.dialEvent.create({ data: { dialId: dial.id, status: "placing", attempt: dial.attempt, at: now, detail: "taken over from a dialer that stopped; looking the attempt up before placing again" } });
-          return { kind: "claimed", dial: { ...dial, startedAt: dial.startedAt ?? now, adopted } };
-        }
-        const attempt = dial.attempt + 1;
-        await tx.dial.update({ where: { id: dial.id }, data: { status: "placing", attempt, startedAt: now, heartbeatAt: now } });
-        await tx.dialEvent.create({ data: { dialId: dial.id, status: "placing", attempt, at: now } });
-        return { kind: "claimed", dial: { ...dial, status: "placing", attempt, startedAt: now, adopted } };
-      });
+          const attempt = dial.attempt + 1;
+          await tx.dial.update({ where: { id: dial.id }, data: { status: "placing", attempt, startedAt: now, heartbeatAt: now } });
+          await tx.dialEvent.create({ data: { dialId: dial.id, status: "placing", attempt, at: now } });
+          return { kind: "claimed", dial: { ...dial, status: "placing", attempt, startedAt: now, adopted } };
+        });
+      } catch (error) {
+        // Rolled back, so the token taken for it is not spent.
+        if (error instanceof NothingDue) return { kind: "idle" };
+        throw error;
+      }
     },
 
     /** The carrier accepted the call: `placed` with its id. False when the dial moved on meanwhile (canceled). */

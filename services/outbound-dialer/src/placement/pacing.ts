@@ -25,3 +25,8 @@ export async function takePacingToken(tx: TransactionClient, account: string, no
   const missing = 1 - Number(bucket?.tokens ?? 0);
   return { taken: false, waitMs: Math.max(1, Math.ceil((missing / callsPerSecond) * 1000)) };
 }
+
+/** Gives back a token taken in this transaction for a dial that turned out not to be placeable. */
+export async function refundPacingToken(tx: TransactionClient, account: string): Promise<void> {
+  await tx.$executeRaw`UPDATE dial_rate_buckets SET tokens = LEAST(1, tokens + 1) WHERE account = ${account}`;
+}
