@@ -41,6 +41,7 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
     logger: runtime.logger,
     metrics: dialerMetrics(runtime.metrics.registry),
     lanes: config.concurrency,
+    heartbeatMs: config.heartbeatMs,
     idlePollMs: config.pacing.idlePollMs,
     retries: config.retries,
   });

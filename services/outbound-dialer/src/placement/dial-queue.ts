@@ -174,6 +174,12 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
       }
     },
 
+    /** Still placing this attempt: keeps the dial from looking like a dead dialer's. False once it moved on. */
+    async heartbeat(dial: ClaimedDial): Promise<boolean> {
+      const { count } = await db.dial.updateMany({ where: { id: dial.id, status: "placing", attempt: dial.attempt, providerCallId: null }, data: { heartbeatAt: deps.clock.now() } });
+      return count === 1;
+    },
+
     /** The carrier accepted the call: `placed` with its id. False when the dial moved on meanwhile (canceled). */
     async markPlaced(dial: ClaimedDial, providerCallId: string): Promise<boolean> {
       const now = deps.clock.now();

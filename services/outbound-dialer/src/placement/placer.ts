@@ -13,6 +13,8 @@ export interface PlacerOptions {
   metrics: DialerMetrics;
   /** Placements in flight in this replica. */
   lanes: number;
+  /** How often a placement in flight refreshes its dial's `heartbeat_at`. */
+  heartbeatMs: number;
   idlePollMs: number;
   retries: { baseMs: number; maxPlacementRetries: number };
 }
@@ -79,17 +81,35 @@ export function startPlacer(options: PlacerOptions): Placer {
     return "requeued";
   };
 
-  const place = async (dial: ClaimedDial) => {
+  /** The attempt's call: one a dead dialer placed, found by its marker (fencing), or one placed now. */
+  const callFor = async (dial: ClaimedDial) => {
     const marker = { dialId: dial.id, attempt: dial.attempt };
+    const earlier = dial.adopted ? await telephony.findCallByMarker({ marker, to: dial.toNumber, notBefore: dial.startedAt }) : undefined;
+    return earlier ?? (await telephony.placeCall({ marker, to: dial.toNumber, from: dial.fromNumber ?? undefined, ...options.callbacks }));
+  };
+
+  /** Keeps the dial's heartbeat fresh while `work` waits on the carrier; the last beat lands before the outcome is written. */
+  const withHeartbeat = async <T>(dial: ClaimedDial, work: () => Promise<T>): Promise<T> => {
+    let last: Promise<unknown> = Promise.resolve();
+    const beat = setInterval(() => {
+      last = queue.heartbeat(dial).catch((error: unknown) => logger.warn({ err: error, dialId: dial.id }, "could not refresh a placing dial's heartbeat"));
+    }, options.heartbeatMs);
+    try {
+      return await work();
+    } finally {
+      clearInterval(beat);
+      await last;
+    }
+  };
+
+  const place = async (dial: ClaimedDial) => {
     let outcome: string;
     try {
-      // Fencing: a dead dialer may have placed this attempt between the carrier's answer and its commit.
-      const earlier = dial.adopted ? await telephony.findCallByMarker({ marker, to: dial.toNumber, notBefore: dial.startedAt }) : undefined;
-      const call = earlier ?? (await telephony.placeCall({ marker, to: dial.toNumber, from: dial.fromNumber ?? undefined, ...options.callbacks }));
+      const call = await withHeartbeat(dial, () => callFor(dial));
       const placed = await queue.markPlaced(dial, call.providerCallId);
       outcome = placed ? "placed" : "superseded";
       if (placed) metrics.placementLatency.observe(Math.max(0, clock.now().getTime() - dial.createdAt.getTime()) / 1000);
-      if (!placed) logger.warn({ dialId: dial.id, providerCallId: call.providerCallId }, "the dial moved on while its call was placed (canceled?); the call stands");
+      else logger.warn({ dialId: dial.id, providerCallId: call.providerCallId }, "the dial moved on while its call was placed (canceled?); the call stands");
     } catch (error) {
       outcome = await settleFailure(dial, error);
     }
