@@ -57,7 +57,7 @@ const windowOf = (dial: DialRow) => ({ startMinute: dial.windowStart, endMinute:
 /** Why a waiting dial may not be placed at `at`: on the do-not-call list, or outside its call window. */
 export type Admission = { kind: "admitted" } | { kind: "do_not_call" } | { kind: "closed"; opensAt: Date };
 
-export async function admission(tx: TransactionClient, dial: DialRow, at: Date): Promise<Admission> {
+async function admission(tx: TransactionClient, dial: DialRow, at: Date): Promise<Admission> {
   const listed = await tx.doNotCall.findUnique({ where: { tenantId_number: { tenantId: dial.tenantId, number: dial.toNumber } }, select: { id: true } });
   if (listed) return { kind: "do_not_call" };
   const window = windowOf(dial);
@@ -135,10 +135,14 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
           // dial goes to whoever holds it and the tenant counts below cannot race.
           const token = await takePacingToken(tx, policy.account, now, policy.callsPerSecond);
           if (!token.taken) return { kind: "paced", waitMs: token.waitMs };
+          // Tenants at their cap are counted once, not once per waiting dial.
           const [dial] = await tx.$queryRaw<DialRow[]>`
+            WITH capped AS (
+              SELECT tenant_id FROM dials WHERE status IN ${PLACING_STATUSES} GROUP BY tenant_id HAVING count(*) >= ${policy.tenantConcurrency}::int
+            )
             SELECT ${DIAL_COLUMNS} FROM dials d JOIN tenants t ON t.id = d.tenant_id
              WHERE ((d.status IN ('queued', 'scheduled') AND d.next_attempt_at <= ${now}::timestamptz
-                     AND (SELECT count(*) FROM dials a WHERE a.tenant_id = d.tenant_id AND a.status IN ${PLACING_STATUSES}) < ${policy.tenantConcurrency}::int)
+                     AND d.tenant_id NOT IN (SELECT tenant_id FROM capped))
                  OR (d.status = 'placing' AND d.provider_call_id IS NULL AND d.heartbeat_at < ${staleBefore}::timestamptz))
              ORDER BY CASE WHEN d.status = 'placing' THEN -1000000 ELSE
                         (CASE d.priority WHEN 'high' THEN 0 WHEN 'normal' THEN 1 ELSE 2 END)
