@@ -83,6 +83,23 @@ describe("a dial the carrier or the tenant refuses", () => {
     }
   });
 
+  test("a dial whose call window cannot be read fails call_window_invalid instead of stopping the queue", async ({ database, messaging }) => {
+    const twilio = await startTwilioServer();
+    const tenant = await seedTenant(database.db, { start: 0, end: 1439 });
+    const [broken, fine] = await requestDials(database.db, messaging.topology, undefined, tenant.id, [
+      { toNumber: "+14155551236", priority: "high", calleeTimezone: "Mars/Olympus_Mons" },
+      { toNumber: "+14155551237", priority: "low", calleeTimezone: "UTC" },
+    ]);
+    const dialer = await startDialer(database, messaging, twilio);
+    try {
+      await waitFor("the readable dial placed", () => database.db.dial.findFirst({ where: { id: fine, status: "placed" } }));
+      expect(await database.db.dial.findUniqueOrThrow({ where: { id: broken! } })).toMatchObject({ status: "failed", errorCode: "call_window_invalid" });
+    } finally {
+      await dialer.stop();
+      await twilio.close();
+    }
+  });
+
   test("a dialRequested of an older format without a dialId is dead-lettered, and other dials still go out", async ({ database, messaging }) => {
     const twilio = await startTwilioServer();
     const dialer = await startDialer(database, messaging, twilio);

@@ -41,7 +41,7 @@ export interface QueuePolicy {
   readonly staleAfterMs: number;
 }
 
-const PLACING_STATUSES = Prisma.sql`('placing', 'placed', 'ringing', 'in_progress')`;
+const ON_THE_LINE_STATUSES = Prisma.sql`('placing', 'placed', 'ringing', 'in_progress')`;
 
 const DIAL_COLUMNS = Prisma.sql`
   d.id, d.tenant_id AS "tenantId", d.to_number AS "toNumber", d.from_number AS "fromNumber", d.status::text AS status,
@@ -54,14 +54,21 @@ class NothingDue extends Error {}
 
 const windowOf = (dial: DialRow) => ({ startMinute: dial.windowStart, endMinute: dial.windowEnd, timeZone: dial.calleeTimezone ?? "UTC" });
 
-/** Why a waiting dial may not be placed at `at`: on the do-not-call list, or outside its call window. */
-export type Admission = { kind: "admitted" } | { kind: "do_not_call" } | { kind: "closed"; opensAt: Date };
+/**
+ * Whether a waiting dial may be placed at `at`: refused (on the do-not-call list; a call window that
+ * cannot be read, which would otherwise stop the queue at this dial), or closed until the next opening.
+ */
+type Admission = { kind: "admitted" } | { kind: "refused"; code: string; message: string } | { kind: "closed"; opensAt: Date };
 
 async function admission(tx: TransactionClient, dial: DialRow, at: Date): Promise<Admission> {
   const listed = await tx.doNotCall.findUnique({ where: { tenantId_number: { tenantId: dial.tenantId, number: dial.toNumber } }, select: { id: true } });
-  if (listed) return { kind: "do_not_call" };
+  if (listed) return { kind: "refused", code: "do_not_call", message: `${dial.toNumber} is on the tenant's do-not-call list` };
   const window = windowOf(dial);
-  return isWindowOpen(at, window) ? { kind: "admitted" } : { kind: "closed", opensAt: nextWindowOpening(at, window) };
+  try {
+    return isWindowOpen(at, window) ? { kind: "admitted" } : { kind: "closed", opensAt: nextWindowOpening(at, window) };
+  } catch (error) {
+    return { kind: "refused", code: "call_window_invalid", message: `the call window cannot be read: ${error instanceof Error ? error.message : String(error)}` };
+  }
 }
 
 /**
@@ -110,8 +117,8 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
         if (!dial) return "not_waiting";
         const at = dial.nextAttemptAt > now ? dial.nextAttemptAt : now;
         const admitted = await admission(tx, dial, at);
-        if (admitted.kind === "do_not_call") {
-          await fail(tx, emit, dial, now, "do_not_call", `${dial.toNumber} was added to the tenant's do-not-call list after the request`);
+        if (admitted.kind === "refused") {
+          await fail(tx, emit, dial, now, admitted.code, admitted.message);
           return "not_waiting";
         }
         if (admitted.kind === "closed") await schedule(tx, dial, now, admitted.opensAt);
@@ -138,7 +145,7 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
           // Tenants at their cap are counted once, not once per waiting dial.
           const [dial] = await tx.$queryRaw<DialRow[]>`
             WITH capped AS (
-              SELECT tenant_id FROM dials WHERE status IN ${PLACING_STATUSES} GROUP BY tenant_id HAVING count(*) >= ${policy.tenantConcurrency}::int
+              SELECT tenant_id FROM dials WHERE status IN ${ON_THE_LINE_STATUSES} GROUP BY tenant_id HAVING count(*) >= ${policy.tenantConcurrency}::int
             )
             SELECT ${DIAL_COLUMNS} FROM dials d JOIN tenants t ON t.id = d.tenant_id
              WHERE ((d.status IN ('queued', 'scheduled') AND d.next_attempt_at <= ${now}::timestamptz
@@ -156,7 +163,7 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
             const admitted = await admission(tx, dial, now);
             if (admitted.kind !== "admitted") {
               await refundPacingToken(tx, policy.account);
-              if (admitted.kind === "do_not_call") await fail(tx, emit, dial, now, "do_not_call", `${dial.toNumber} is on the tenant's do-not-call list`);
+              if (admitted.kind === "refused") await fail(tx, emit, dial, now, admitted.code, admitted.message);
               else await schedule(tx, dial, now, admitted.opensAt);
               return { kind: "settled" };
             }
