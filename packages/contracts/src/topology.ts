@@ -16,7 +16,8 @@ export const consumers = {
   completion: { stream: "calls", filter: "calls.finish.>" },
   notifier: { stream: "calls", filter: "calls.notify.>" },
   callbacks: { stream: "calls", filter: "calls.callback.>" },
-  dialer: { stream: "dials", filter: "dials.>" },
+  // Only requests: status callbacks (dials.status_changed) are the dial-status consumer's to apply.
+  dialer: { stream: "dials", filter: "dials.requested" },
 } as const satisfies Record<string, { stream: StreamKey; filter: string }>;
 
 export type ConsumerKey = keyof typeof consumers;

@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import { playOut } from "./call-playout.ts";
 import { CallbackLine, type CallbackDelivery, type CallbackFaults } from "./callback-line.ts";
 import { outcomeFor } from "./number-table.ts";
@@ -21,6 +22,17 @@ export interface TwilioServerOptions {
   /** An answered call's recording as WAV bytes; default a 2-second 8 kHz tone. */
   recording?: (call: SimulatedCall) => Promise<Buffer>;
   faults?: Partial<CallbackFaults>;
+  /** How long an accepted call's 201 is held back after the call exists; default 0. */
+  createDelayMs?: number;
+}
+
+/** How the REST API answers, read at each request: a test changes them between steps. */
+export interface ApiAnswers {
+  /**
+   * An accepted call exists (and plays out) at once, but its 201 comes this much later: the window in
+   * which a dialer killed mid-placement leaves a call it never heard of.
+   */
+  createDelayMs: number;
 }
 
 /** A local server speaking Twilio's Programmable Voice REST API, its callbacks and its recordings. */
@@ -34,6 +46,8 @@ export interface TwilioServer {
   readonly deliveries: readonly CallbackDelivery[];
   /** Applied to callbacks sent from now on; change them between steps of a test. */
   readonly faults: CallbackFaults;
+  /** Applied to REST requests from now on. */
+  readonly answers: ApiAnswers;
   /** Recordings that could not be made (their calls completed without one). */
   readonly errors: readonly Error[];
   /** Resolves once every call has played out and every callback has been answered. */
@@ -74,6 +88,7 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
   const deliveries: CallbackDelivery[] = [];
   const errors: Error[] = [];
   const faults: CallbackFaults = { lose: [], duplicate: [], order: "as-they-happen", delayMs: 0, ...options.faults };
+  const answers: ApiAnswers = { createDelayMs: options.createDelayMs ?? 0 };
   const pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     pending.add(work);
@@ -103,7 +118,7 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
 
   const notFound = (res: ServerResponse, path: string) => send(res, 404, errorJson(404, 20404, `The requested resource ${path} was not found`));
 
-  const createCall = (res: ServerResponse, body: string) => {
+  const createCall = async (res: ServerResponse, body: string) => {
     const form = new URLSearchParams(body);
     const to = form.get("To");
     const from = form.get("From");
@@ -126,7 +141,8 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     track(playout.catch((error: unknown) => {
       if (!closing.signal.aborted) errors.push(error instanceof Error ? error : new Error(String(error)));
     }));
-    send(res, 201, callJson(call));
+    if (answers.createDelayMs > 0) await delay(answers.createDelayMs, undefined, { signal: closing.signal }).catch(() => undefined);
+    if (!res.destroyed) send(res, 201, callJson(call));
   };
 
   const listCalls = (res: ServerResponse, url: URL) => {
@@ -210,6 +226,7 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     recordings,
     deliveries,
     faults,
+    answers,
     errors,
     settled,
     close: async () => {

@@ -1,0 +1,61 @@
+import { defineConsumer, openRuntime, systemClock, type Clock, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { openTelephony } from "@callflow/telephony";
+import type { DialerConfig } from "./config.ts";
+import { dialerMetrics } from "./metrics.ts";
+import { createDialQueue } from "./placement/dial-queue.ts";
+import { startPlacer } from "./placement/placer.ts";
+import { createOnDialRequested, failDialOnDeadLetter } from "./requests/on-dial-requested.ts";
+
+export { dialerConfigFromEnv, type DialerConfig } from "./config.ts";
+export { isWindowOpen, nextWindowOpening, type CallWindow } from "./dials/call-window.ts";
+
+export type DialerHandle = ServiceHandle;
+
+export interface DialerStartOptions extends ServiceStartOptions {
+  /** The time every decision reads (call windows, pacing, aging, backoff); tests move it. */
+  clock?: Clock;
+}
+
+/**
+ * The outbound dialer: dialRequested wakes it; a placer in each replica claims due dials from
+ * Postgres (paced per provider account, by priority with aging, capped per tenant), fences a dead
+ * replica's attempt by its marker, places the call and commits `placed` with dialStatusChanged.
+ */
+export async function start(config: DialerConfig, options: DialerStartOptions = {}): Promise<DialerHandle> {
+  const { clock = systemClock, ...runtimeOptions } = options;
+  const runtime = await openRuntime({ service: "outbound-dialer", config, ...runtimeOptions });
+  const telephony = await runtime.own("starting telephony", () => openTelephony(config.telephony), (opened) => opened.close());
+
+  const queue = createDialQueue({
+    db: runtime.db,
+    topology: runtime.topology,
+    relay: runtime.relay,
+    clock,
+    policy: { account: telephony.account, ...config.pacing, staleAfterMs: config.staleAfterMs },
+  });
+  const placer = startPlacer({
+    queue,
+    telephony,
+    callbacks: config.callbacks,
+    clock,
+    logger: runtime.logger,
+    metrics: dialerMetrics(runtime.metrics.registry),
+    lanes: config.concurrency,
+    heartbeatMs: config.heartbeatMs,
+    idlePollMs: config.pacing.idlePollMs,
+    retries: config.retries,
+  });
+  // Stopped first: placements in flight commit before telephony and the database close.
+  runtime.onStop(() => placer.stop());
+
+  return runtime.run({
+    consumers: [
+      defineConsumer({
+        declaration: { key: "dialer", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+        concurrency: config.concurrency,
+        handler: createOnDialRequested({ queue, wake: placer.wake }),
+        onDeadLetter: failDialOnDeadLetter(queue),
+      }),
+    ],
+  });
+}
