@@ -17,6 +17,8 @@ export const consumers = {
   notifier: { stream: "calls", filter: "calls.notify.>" },
   callbacks: { stream: "calls", filter: "calls.callback.>" },
   dialer: { stream: "dials", filter: "dials.>" },
+  // The dialer's forward-only status transitions (services/outbound-dialer/src/status), apart from placing.
+  dialStatus: { stream: "dials", filter: "dials.status_changed" },
 } as const satisfies Record<string, { stream: StreamKey; filter: string }>;
 
 export type ConsumerKey = keyof typeof consumers;
