@@ -98,7 +98,7 @@ export const reconcileStaleDials = async (deps: ReconcileDialsDeps): Promise<Rec
       SELECT count(*)::int AS tries FROM dial_events e
       WHERE e.dial_id = s.id::uuid AND e.attempt = s.attempt AND e.error_code = ${PROVIDER_UNREACHABLE} AND e.at >= s.since
     ) t
-    WHERE s.since <= CASE s.status WHEN 'placed' THEN ${ago(deadlines.placedMs)} WHEN 'ringing' THEN ${ago(deadlines.ringingMs)} ELSE ${ago(deadlines.inProgressMs)} END
+    WHERE s.since <= CASE s.status WHEN 'placed' THEN ${ago(deadlines.placedMs)}::timestamptz WHEN 'ringing' THEN ${ago(deadlines.ringingMs)}::timestamptz ELSE ${ago(deadlines.inProgressMs)}::timestamptz END
     ORDER BY s.since
     LIMIT ${deadlines.batch}`);
 
