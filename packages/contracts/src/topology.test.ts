@@ -25,7 +25,7 @@ describe("topology", () => {
       const s = subject.split(".");
       return f.every((part, i) => part === ">" || part === "*" || part === s[i]) && (f.at(-1) === ">" || f.length === s.length);
     };
-    for (const key of ["chunkReady", "chunkTranscribed", "chunkFailed", "callUploadFinished", "callTranscribed", "callMerged", "callSummarized", "dialRequested"] as const) {
+    for (const key of ["chunkReady", "chunkTranscribed", "chunkFailed", "callUploadFinished", "callTranscribed", "callMerged", "callSummarized", "dialRequested", "dialStatusChanged"] as const) {
       const readers = Object.keys(consumers).filter((c) => matches(t.consumer(c as never).filterSubject, t.subject(key)));
       expect(readers.length, `${key} has a consumer`).toBeGreaterThan(0);
     }

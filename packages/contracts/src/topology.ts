@@ -18,6 +18,8 @@ export const consumers = {
   callbacks: { stream: "calls", filter: "calls.callback.>" },
   // Only requests: status callbacks (dials.status_changed) are the dial-status consumer's to apply.
   dialer: { stream: "dials", filter: "dials.requested" },
+  // The dialer's forward-only status transitions (services/outbound-dialer/src/status), apart from placing.
+  dialStatus: { stream: "dials", filter: "dials.status_changed" },
 } as const satisfies Record<string, { stream: StreamKey; filter: string }>;
 
 export type ConsumerKey = keyof typeof consumers;

@@ -5,7 +5,10 @@ import { getExpectedTwilioSignature } from "twilio/lib/webhooks/webhooks.js";
 import { commitWithEvents } from "@callflow/messaging";
 import { waitFor } from "@callflow/testkit";
 import { enqueueCallNotification } from "@callflow/call-lifecycle";
+import { decodeEvent } from "@callflow/contracts";
 import { describe, expect, test } from "./support/ingest-fixture.ts";
+// The dialer's side of the same story; a cross-service import for this one end-to-end test.
+import { createApplyDialStatus } from "../../outbound-dialer/src/status/apply-dial-status.ts";
 
 const TWILIO_TOKEN = "test-twilio-token-not-real";
 const ASSEMBLYAI_SECRET = "test-assemblyai-secret-not-real";
@@ -34,6 +37,40 @@ describe("provider webhooks", () => {
     expect(callbacks).toMatchObject([{ provider: "twilio", externalId: params.CallSid, kind: "call.completed", payload: params }]);
     await waitFor("the callback announced", async () => (await ingest.db.outboxEvent.count({ where: { publishedAt: null } })) === 0);
     expect(await ingest.events("providerCallbackReceived")).toMatchObject([{ callbackId: callbacks[0]!.id, provider: "twilio" }]);
+    // No marker in the URL: no dial to announce.
+    expect(await ingest.db.outboxEvent.count({ where: { subject: ingest.topology.subject("dialStatusChanged") } })).toBe(0);
+  });
+
+  test("Twilio: a dial's callbacks, replayed and out of order, are each announced once and move the dial forward only", async ({ ingest }) => {
+    const { db, topology } = ingest;
+    const callSid = "CA0000000000000000000000000000dial";
+    const dial = await db.dial.create({ data: { tenantId: ingest.tenant.tenantId, toNumber: "+14155550001", status: "placed", attempt: 2, providerCallId: callSid } });
+    const url = `${ingest.url}/v1/webhooks/twilio?dial=${dial.id}&attempt=2`;
+    const post = (params: Record<string, string>, token = TWILIO_TOKEN) =>
+      fetch(url, { method: "POST", body: new URLSearchParams(params), headers: { "x-twilio-signature": getExpectedTwilioSignature(token, url, params) } });
+    const call = (CallStatus: string, SequenceNumber: string, extra: Record<string, string> = {}) => ({ CallSid: callSid, CallStatus, SequenceNumber, Timestamp: "Mon, 07 Dec 2026 10:00:0" + SequenceNumber + " +0000", ...extra });
+    const completed = call("completed", "3", { CallDuration: "42" });
+    const recording = { CallSid: callSid, RecordingSid: "RE0000000000000000000000000000dial", RecordingStatus: "completed", RecordingUrl: "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1" };
+
+    const forged = await post(completed, "another-token");
+    expect(forged.status).toBe(403);
+    expect(await db.providerCallback.count()).toBe(0);
+    expect(await db.outboxEvent.count()).toBe(0);
+
+    const order = [completed, call("ringing", "1"), completed, call("in-progress", "2"), call("ringing", "1"), call("initiated", "0"), recording, recording];
+    for (const params of order) expect((await post(params)).status).toBe(200);
+
+    const rows = await db.outboxEvent.findMany({ where: { subject: topology.subject("dialStatusChanged") }, orderBy: { createdAt: "asc" } });
+    const announced = rows.map((row) => decodeEvent("dialStatusChanged", row.payload));
+    expect(announced.map((event) => event.status)).toEqual(["completed", "ringing", "in_progress", "placed", "recording_ready"]);
+    expect(announced[0]).toMatchObject({ tenantId: ingest.tenant.tenantId, dialId: dial.id, attempt: 2, providerCallId: callSid, durationSeconds: 42, occurredAt: "2026-12-07T10:00:03.000Z" });
+    expect(announced[4]).toMatchObject({ recordingUrl: recording.RecordingUrl, attempt: 2 });
+    expect(await db.providerCallback.count()).toBe(5);
+
+    const { handle } = createApplyDialStatus({ db, clock: { now: () => new Date() }, logger: { info: () => {}, warn: () => {} } });
+    for (const event of announced) await handle(event);
+    expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "completed", finishedAt: expect.any(Date) });
+    expect((await db.dialEvent.findMany({ where: { dialId: dial.id } })).map((row) => row.status)).toEqual(["completed"]);
   });
 
   test("AssemblyAI: the auth header is checked and a repeated notification is recorded once", async ({ ingest }) => {

@@ -26,6 +26,8 @@ const schema = z.object({
   CALLFLOW_DIALER_IDLE_POLL_MS: field.milliseconds().default(1_000),
   CALLFLOW_DIALER_RETRY_BASE_MS: field.milliseconds().default(2_000),
   CALLFLOW_DIALER_MAX_PLACEMENT_RETRIES: field.positiveInt().default(5),
+  /** How often the reconciler asks the carrier about dials whose callbacks stopped. */
+  CALLFLOW_DIALER_RECONCILE_INTERVAL_MS: field.milliseconds().default(30_000),
   CALLFLOW_DIALER_CALLBACK_BASE_URL: field.url({ protocols: ["http", "https"] }).default("http://127.0.0.1:8080"),
 });
 
@@ -50,6 +52,7 @@ export const dialerConfigFromEnv = (env: Env = process.env) => {
       agingMs: e.CALLFLOW_DIALER_AGING_MS,
       idlePollMs: e.CALLFLOW_DIALER_IDLE_POLL_MS,
     }),
+    reconcileIntervalMs: e.CALLFLOW_DIALER_RECONCILE_INTERVAL_MS,
     retries: Object.freeze({ baseMs: e.CALLFLOW_DIALER_RETRY_BASE_MS, maxPlacementRetries: e.CALLFLOW_DIALER_MAX_PLACEMENT_RETRIES }),
     callbacks: Object.freeze({ statusCallbackUrl: webhook, recordingStatusCallbackUrl: webhook }),
   });

@@ -5,6 +5,9 @@ import { dialerMetrics } from "./metrics.ts";
 import { createDialQueue } from "./placement/dial-queue.ts";
 import { startPlacer } from "./placement/placer.ts";
 import { createOnDialRequested, failDialOnDeadLetter } from "./requests/on-dial-requested.ts";
+import { createApplyDialStatus } from "./status/apply-dial-status.ts";
+import { reconcileStaleDials } from "./status/reconcile-dials.ts";
+import { startReconcileTimer } from "./status/reconcile-timer.ts";
 
 export { dialerConfigFromEnv, type DialerConfig } from "./config.ts";
 export { isWindowOpen, nextWindowOpening, type CallWindow } from "./dials/call-window.ts";
@@ -47,6 +50,10 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
   });
   // Stopped first: placements in flight commit before telephony and the database close.
   runtime.onStop(() => placer.stop());
+  const { db, topology, relay, logger } = runtime;
+  const dialStatus = createApplyDialStatus({ db, clock, logger });
+  const reconciler = startReconcileTimer({ everyMs: config.reconcileIntervalMs, reconcile: () => reconcileStaleDials({ db, topology, relay, telephony, clock, logger }), logger });
+  runtime.onStop(() => reconciler.stop());
 
   return runtime.run({
     consumers: [
@@ -55,6 +62,17 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
         concurrency: config.concurrency,
         handler: createOnDialRequested({ queue, wake: placer.wake }),
         onDeadLetter: failDialOnDeadLetter(queue),
+      }),
+      defineConsumer({
+        declaration: { key: "dialStatus", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
+        concurrency: config.concurrency,
+        handler: async (event, ctx) => {
+          const outcome = await dialStatus.handle(event, ctx);
+          // The telephony port cannot hang up yet: a call canceled while live ends on its own.
+          if (outcome.kind === "ack" && outcome.applied.kind === "hang_up") logger.warn({ dialId: event.dialId, providerCallId: outcome.applied.providerCallId }, "dial canceled while its call is live; hang-up is not supported yet");
+          return outcome;
+        },
+        onDeadLetter: dialStatus.onDeadLetter,
       }),
     ],
   });

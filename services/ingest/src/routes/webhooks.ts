@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Commit } from "../calls/commit.ts";
 import { ApiError, errorResponses } from "../http/api-error.ts";
 import { digestOf, recordProviderCallback } from "../webhooks/callbacks.ts";
+import { dialCallbackOf } from "../webhooks/twilio-dial-callback.ts";
 
 export interface WebhookDeps {
   commit: Commit;
@@ -51,6 +52,7 @@ export const webhookRoutes =
       },
       async (request, reply) => {
         if (!deps.twilioAuthToken) throw notConfigured("Twilio");
+        // request.url keeps the query: Twilio signs the URL with it, and the dial's marker is in it.
         const url = `${deps.publicUrl ?? `${request.protocol}://${request.host}`}${request.url}`;
         const signature = request.headers["x-twilio-signature"];
         if (!signature || !(await validateTwilioRequest(deps.twilioAuthToken, signature, url, request.body))) {
@@ -63,6 +65,7 @@ export const webhookRoutes =
           externalId: params.CallSid,
           kind: params.RecordingSid ? `recording.${params.RecordingStatus ?? "unknown"}` : `call.${params.CallStatus ?? "unknown"}`,
           payload: params,
+          dial: dialCallbackOf(url, params),
         });
         return reply.code(200).header("content-type", "text/xml").send("<Response/>");
       },
