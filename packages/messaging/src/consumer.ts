@@ -97,6 +97,8 @@ export interface ConsumerStats {
 export interface RunningConsumer {
   readonly durable: string;
   readonly stats: Readonly<ConsumerStats>;
+  /** Resolves once its first subscription is open and pulling (or it stopped first). */
+  readonly bound: Promise<void>;
   /** Stops pulling now, lets in-flight handlers finish within graceMs, then aborts their signal. */
   stop(graceMs: number): Promise<void>;
 }
@@ -181,5 +183,5 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
       held.close();
       settlement.flush();
     })());
-  return { durable, stats, stop };
+  return { durable, stats, bound: subscription.firstBound, stop };
 }

@@ -255,6 +255,11 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
           );
         }
 
+        // Ready when `run` returns, as far as NATS lets it be soon: the consumers' first pull
+        // subscriptions are open (readiness keeps reporting one that is not, after this bounded wait).
+        await withTimeout(Promise.all(consumers.map((consumer) => consumer.bound)), 10_000, "the consumers' first subscriptions").catch((error: unknown) =>
+          logger.warn({ err: error }, "consumers not bound yet; /readyz says so until they are"),
+        );
         const { api } = runOptions;
         if (api) {
           // The API takes the port over; it is stopped first, so no request is accepted that could not finish.

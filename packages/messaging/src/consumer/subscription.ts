@@ -57,9 +57,13 @@ export class Subscription {
   #stallReason: string | undefined;
   #whenIdle: (() => void) | undefined;
   readonly #loop: Promise<void>;
+  #markBound!: () => void;
+  /** Resolves once the first subscription is open and pulling (or the subscription stopped). */
+  readonly firstBound = new Promise<void>((resolve) => (this.#markBound = resolve));
 
   constructor(private readonly options: SubscriptionOptions) {
     this.#loop = this.#run();
+    void this.#loop.finally(() => this.#markBound());
   }
 
   /** Called once per delivered message, however it ended; wakes `stop` when the last one is done. */
@@ -140,6 +144,7 @@ export class Subscription {
     if (this.#stopping) void messages.close();
     this.#stallReason = undefined;
     stats.bound = true;
+    this.#markBound();
     void this.#watchStatus(messages).catch(() => undefined);
     for await (const msg of messages) {
       // Held, and so heartbeated, from here: a message waiting for a slot ages against ack_wait too.
