@@ -17,6 +17,18 @@ describe("summary configuration", () => {
       CALLFLOW_SUMMARY_OPENAI_MAX_TOKENS_PER_REQUEST: "4000",
     });
     expect(config.openai).toMatchObject({ apiKey: "sk-secret", model: "gpt-4o-mini", maxTokensPerRequest: 4_000, maxAttempts: 4 });
+    expect(config.openai).toMatchObject({ concurrency: 4, breakerThreshold: 5, breakerHalfOpenAfterMs: 30_000 });
+  });
+
+  it("takes the provider's concurrency and circuit breaker settings", () => {
+    const config = summaryConfigFromEnv({
+      CALLFLOW_SUMMARY_PROVIDER: "openai",
+      CALLFLOW_SUMMARY_OPENAI_API_KEY: "sk-secret",
+      CALLFLOW_SUMMARY_OPENAI_CONCURRENCY: "2",
+      CALLFLOW_SUMMARY_BREAKER_THRESHOLD: "3",
+      CALLFLOW_SUMMARY_BREAKER_HALF_OPEN_AFTER_MS: "10000",
+    });
+    expect(config.openai).toMatchObject({ concurrency: 2, breakerThreshold: 3, breakerHalfOpenAfterMs: 10_000 });
   });
 
   it("names every bad variable at once", () => {

@@ -21,6 +21,12 @@ const schema = z.object({
   CALLFLOW_SUMMARY_OPENAI_MAX_ATTEMPTS: field.positiveInt().default(4),
   /** Approximate prompt size (≈ 4 characters a token) above which a transcript is split (map-reduce). */
   CALLFLOW_SUMMARY_OPENAI_MAX_TOKENS_PER_REQUEST: field.positiveInt().default(12_000),
+  /** Requests to the provider in flight at once from this process. */
+  CALLFLOW_SUMMARY_OPENAI_CONCURRENCY: field.positiveInt().default(4),
+  /** Consecutive outage failures (5xx, timeouts, unreachable) that open the provider's circuit breaker. */
+  CALLFLOW_SUMMARY_BREAKER_THRESHOLD: field.positiveInt().default(5),
+  /** How long an open breaker fails summarizations fast before one trial request goes through. */
+  CALLFLOW_SUMMARY_BREAKER_HALF_OPEN_AFTER_MS: field.milliseconds().default(30_000),
 });
 
 export interface OpenAiSummaryConfig {
@@ -30,6 +36,9 @@ export interface OpenAiSummaryConfig {
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   readonly maxTokensPerRequest: number;
+  readonly concurrency: number;
+  readonly breakerThreshold: number;
+  readonly breakerHalfOpenAfterMs: number;
 }
 
 export type SummaryConfig = ReturnType<typeof summaryConfigFromEnv>;
@@ -51,6 +60,9 @@ export const summaryConfigFromEnv = (env: Env = process.env) => {
           timeoutMs: e.CALLFLOW_SUMMARY_OPENAI_TIMEOUT_MS,
           maxAttempts: e.CALLFLOW_SUMMARY_OPENAI_MAX_ATTEMPTS,
           maxTokensPerRequest: e.CALLFLOW_SUMMARY_OPENAI_MAX_TOKENS_PER_REQUEST,
+          concurrency: e.CALLFLOW_SUMMARY_OPENAI_CONCURRENCY,
+          breakerThreshold: e.CALLFLOW_SUMMARY_BREAKER_THRESHOLD,
+          breakerHalfOpenAfterMs: e.CALLFLOW_SUMMARY_BREAKER_HALF_OPEN_AFTER_MS,
         })
       : undefined;
   return Object.freeze({

@@ -1,4 +1,4 @@
-import { mkdtemp } from "node:fs/promises";
+import { chmod, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runMediaTool } from "@callflow/media";
@@ -6,7 +6,7 @@ import { describe, expect, startFakeOpenAi, test } from "@callflow/testkit";
 import { createOpenAiTranscriber } from "../src/speech-to-text/openai/openai-transcriber.ts";
 import { createProviderPolicy, DEFAULT_POLICY } from "../src/speech-to-text/provider-policy.ts";
 import type { ProviderLimits } from "../src/speech-to-text/port.ts";
-import { buildHandler, delivery, outboxEvents, seedChunk, toneFile } from "./support/harness.ts";
+import { buildHandler, delivery, outboxEvents, seedChunk, toneFile, tools } from "./support/harness.ts";
 
 const MB = 1024 * 1024;
 const BYTES_PER_SECOND = 16_000; // 128 kbit/s
@@ -20,6 +20,26 @@ async function thirtyMinuteMp3(): Promise<string> {
     { timeoutMs: 120_000 },
   );
   return file;
+}
+
+/**
+ * The real ffmpeg, except that a segment run loses its last part: the parts that remain are valid
+ * audio each, but no longer add up to the original.
+ */
+async function ffmpegDroppingLastPart(): Promise<string> {
+  const script = path.join(await mkdtemp(path.join(tmpdir(), "callflow-ffmpeg-")), "ffmpeg");
+  await writeFile(
+    script,
+    [
+      "#!/bin/sh",
+      `${tools.ffmpeg} "$@" || exit $?`,
+      'for output in "$@"; do :; done',
+      'case "$output" in */part-%04d.*) rm -f "$(ls "$(dirname "$output")"/part-* | tail -n 1)" ;; esac',
+      "",
+    ].join("\n"),
+  );
+  await chmod(script, 0o755);
+  return script;
 }
 
 const openAi = (baseURL: string, limits: ProviderLimits) =>
@@ -89,6 +109,34 @@ describe("splitting audio over a provider's limit", () => {
       expect(parts[3]!.startOffsetSeconds + parts[3]!.durationSeconds!).toBeCloseTo(130, 1);
       expect(parts.map((p) => p.index)).toEqual([100_000, 100_001, 100_002, 100_003]);
       expect(await storage.store.head(seeded.objectKey)).toBeNull();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  test("parts that do not add up to the original keep the original, and on the last delivery fail the chunk as split_verification_failed", async ({ database, storage }) => {
+    const fake = await startFakeOpenAi();
+    try {
+      const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile(10) });
+      const { handler } = buildHandler(database.db, storage, openAi(fake.baseURL, { maxDurationSeconds: 4 }), {
+        tools: { ...tools, ffmpeg: await ffmpegDroppingLastPart() },
+        deleteSplitOriginals: true,
+      });
+
+      // An earlier delivery releases the chunk for another try: another split may verify.
+      expect(await handler({ chunkId: seeded.chunkId }, delivery(1, 5))).toMatchObject({ kind: "retry", reason: expect.stringContaining("split_verification_failed") });
+      expect(await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } })).toMatchObject({ status: "queued", errorCode: "split_verification_failed" });
+
+      expect(await handler({ chunkId: seeded.chunkId }, delivery(5, 5))).toMatchObject({ kind: "ack", reason: "the chunk failed: split_verification_failed" });
+      const chunk = await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } });
+      expect(chunk).toMatchObject({ status: "failed", errorCode: "split_verification_failed" });
+      expect(chunk.errorMessage).toMatch(/parts add up to 9\.\d+ s, the original is 10\.000 s/);
+      expect(chunk.errorMessage).toContain("gave up after 5 deliveries");
+      expect(await database.db.chunk.count({ where: { parentChunkId: seeded.chunkId } })).toBe(0);
+      expect(await outboxEvents(database.db, "chunkReady")).toHaveLength(0);
+      // Verify before destroy: even with retention set to delete split originals, the original stays.
+      expect(await storage.store.head(seeded.objectKey)).not.toBeNull();
+      expect(fake.requests).toHaveLength(0);
     } finally {
       await fake.close();
     }

@@ -4,8 +4,9 @@ import { listen, readBody, sendJson, type ScriptedReply } from "./scripted-repli
 /**
  * A local server speaking OpenAI's `POST /v1/chat/completions` (the non-streaming JSON answer), as
  * OpenAI-compatible servers do too. Point the real `openai` SDK at `baseURL`. Knobs: scripted
- * 429/5xx/4xx replies with Retry-After, hangs, and answers whose content is any text (invalid JSON,
- * JSON of the wrong shape) besides the default answer.
+ * 429/5xx/4xx replies with Retry-After, hangs, answers whose content is any text (invalid JSON,
+ * JSON of the wrong shape) besides the default answer, and a latency so requests overlap and the
+ * most in flight at once can be counted.
  */
 
 export interface FakeChatMessage {
@@ -30,12 +31,16 @@ export interface FakeOpenAiChatOptions {
   apiKey?: string;
   /** The answer to an unscripted request, serialized as the message's JSON content. */
   answer?: (request: FakeChatRequest) => unknown;
+  /** How long each completion takes to answer (scripted errors answer at once). */
+  latencyMs?: number;
 }
 
 export interface FakeOpenAiChat {
   /** Base URL for the SDK (`…/v1`). */
   readonly baseURL: string;
   readonly requests: FakeChatRequest[];
+  /** The most chat completion requests that were open at the same time. */
+  readonly maxInFlight: number;
   /** Replies for the next chat completion requests, in order. */
   script(...replies: ChatReply[]): void;
   close(): Promise<void>;
@@ -59,6 +64,8 @@ export async function startFakeOpenAiChat(options: FakeOpenAiChatOptions = {}): 
   const requests: FakeChatRequest[] = [];
   const answer = options.answer ?? (() => ({ answer: "hello from the fake provider" }));
   let completions = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? "/", "http://fake").pathname;
@@ -81,6 +88,11 @@ export async function startFakeOpenAiChat(options: FakeOpenAiChatOptions = {}): 
       receivedAt: Date.now(),
     };
     requests.push(request);
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    res.once("close", () => {
+      inFlight -= 1;
+    });
 
     const reply: ChatReply = script.shift() ?? { kind: "ok" };
     if (reply.kind === "hang") return; // the socket stays open until the client gives up or close()
@@ -89,6 +101,7 @@ export async function startFakeOpenAiChat(options: FakeOpenAiChatOptions = {}): 
     if (request.messages.length === 0) return openAiError(res, 400, "Missing required parameter: 'messages'.");
     if (body.stream === true) return openAiError(res, 400, "the fake chat server does not stream");
 
+    if (options.latencyMs) await new Promise((resolve) => setTimeout(resolve, options.latencyMs));
     const content = reply.kind === "content" ? reply.content : JSON.stringify(answer(request));
     completions += 1;
     const promptTokens = Math.ceil(request.messages.reduce((sum, message) => sum + message.content.length, 0) / 4);
@@ -108,6 +121,9 @@ export async function startFakeOpenAiChat(options: FakeOpenAiChatOptions = {}): 
   return {
     baseURL: `${running.url}/v1`,
     requests,
+    get maxInFlight() {
+      return maxInFlight;
+    },
     script: (...replies) => {
       script.push(...replies);
     },

@@ -14,6 +14,7 @@ export const selectSummarizer = (config: Pick<SummaryConfig, "provider" | "opena
       timeoutMs: openai.timeoutMs,
       maxTokensPerRequest: openai.maxTokensPerRequest,
       retry: { maxAttempts: openai.maxAttempts },
+      breaker: { concurrency: openai.concurrency, breakerThreshold: openai.breakerThreshold, halfOpenAfterMs: openai.breakerHalfOpenAfterMs },
     });
   }
   return createExtractiveSummarizer();

@@ -5,6 +5,7 @@ import type { SummaryContent } from "../summary-content.ts";
 import { transcriptUnits } from "../transcript-units.ts";
 import { DEFAULT_RETRY_POLICY, requestValidated, type RetryPolicy } from "./bounded-requests.ts";
 import { combineMessages, partMessages } from "./prompts.ts";
+import { createProviderBreaker, DEFAULT_PROVIDER_BREAKER, type ProviderBreakerOptions } from "./provider-breaker.ts";
 import { approximateTokens, splitTranscript } from "./split-transcript.ts";
 import { summaryResponseFormat } from "./structured-output.ts";
 
@@ -18,6 +19,8 @@ export interface OpenAiSummarizerOptions {
   /** Prompt budget of one request, in approximate tokens; longer transcripts are split (map-reduce). */
   maxTokensPerRequest: number;
   retry?: Partial<RetryPolicy>;
+  /** Concurrency limit and circuit breaker for this provider; one per summarizer, so one per process. */
+  breaker?: Partial<Omit<ProviderBreakerOptions, "provider">>;
 }
 
 /** Instructions, schema and the answer's own share of the budget are not transcript. */
@@ -50,18 +53,20 @@ export function createOpenAiSummarizer(options: OpenAiSummarizerOptions): Summar
   // Retries belong to requestValidated's bounded loop, which also retries invalid output; not to the SDK.
   const client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: options.timeoutMs });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const breaker = createProviderBreaker({ ...DEFAULT_PROVIDER_BREAKER, ...options.breaker, provider: new URL(options.baseURL).host });
   const budget = Math.max(MIN_PART_TOKENS, options.maxTokensPerRequest - PROMPT_OVERHEAD_TOKENS);
 
   const complete = (messages: ChatCompletionMessageParam[], ctx: SummarizeContext, what: string) =>
     requestValidated(
-      async (signal) => {
-        const completion = await client.chat.completions.create(
-          { model: options.model, messages, temperature: 0, response_format: summaryResponseFormat },
-          { signal, timeout: options.timeoutMs, maxRetries: 0 },
-        );
-        const choice = completion.choices[0];
-        return { content: choice?.message.content, finishReason: choice?.finish_reason };
-      },
+      (outerSignal) =>
+        breaker.execute(async (signal) => {
+          const completion = await client.chat.completions.create(
+            { model: options.model, messages, temperature: 0, response_format: summaryResponseFormat },
+            { signal, timeout: options.timeoutMs, maxRetries: 0 },
+          );
+          const choice = completion.choices[0];
+          return { content: choice?.message.content, finishReason: choice?.finish_reason };
+        }, outerSignal),
       { policy, timeoutMs: options.timeoutMs, ctx, what },
     );
 
