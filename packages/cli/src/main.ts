@@ -91,7 +91,7 @@ program
     printStack(stack);
     if (logFile) say(`  logs         ${logFile}`);
     say("\nProcess a file with: pnpm callflow process <file> --key <the key above>");
-    say("Place a call with:   pnpm callflow dial +15550000001 --key <the key above>   (Ctrl-C stops)");
+    say("Place a call with:   pnpm callflow dial +14155550001 --key <the key above>   (Ctrl-C stops)");
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
