@@ -9,6 +9,8 @@ export interface CallflowApi {
   uploadResumable(file: string, options: { onProgress(sent: number, total: number): void; signal: AbortSignal; resumeStore?: string }): Promise<string>;
   watch(callId: string, onEvent: (event: ProgressEvent) => void, signal: AbortSignal): Promise<void>;
   get<T>(path: string): Promise<{ status: number; body: T }>;
+  /** A JSON request; an error answer is thrown as an ApiRequestError. */
+  post<T>(path: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }>;
 }
 
 export type ProgressEvent =
@@ -89,6 +91,17 @@ export function createApiClient(baseUrl: string, apiKey: string): CallflowApi {
     async get<T>(path: string) {
       const response = await fetch(`${baseUrl}${path}`, { headers: auth, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
       if (response.status >= 400 && response.status !== 404 && response.status !== 422 && response.status < 500) throw await errorOf(response);
+      return { status: response.status, body: (await response.json()) as T };
+    },
+
+    async post<T>(path: string, body: unknown, headers: Record<string, string> = {}) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method: "POST",
+        headers: { ...auth, ...headers, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      if (response.status >= 400) throw await errorOf(response);
       return { status: response.status, body: (await response.json()) as T };
     },
   };

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createApiClient } from "./api-client.ts";
+import { exitCodeOf, followDial, renderDialSummary, type DialRequest } from "./follow-dial.ts";
 import { collectReport, processCall } from "./process-call.ts";
 import { createProgressView } from "./progress-view.ts";
 import { renderList } from "./render-lists.ts";
@@ -22,7 +23,7 @@ const seconds = (value: string): number => {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 function printStack(stack: Stack): void {
-  say(`\nCallflow is up on the embedded defaults (s3rver, pocketsphinx, extractive summary).`);
+  say(`\nCallflow is up on the embedded defaults (s3rver, pocketsphinx, extractive summary, simulated carrier).`);
   say(`  API          ${stack.apiUrl}   (OpenAPI at ${stack.apiUrl}/docs)`);
   say(`  API key      ${stack.apiKey}   (tenant ${stack.tenantId}; admin scope)`);
   say(`  metrics      ${stack.apiUrl}/metrics`);
@@ -40,7 +41,7 @@ function routeServiceLogs(verbose: boolean | undefined): string | undefined {
   return env.CALLFLOW_LOG_FILE;
 }
 
-/** Starts the stack, runs `work`, stops the stack: the demo and `process --local`. */
+/** Starts the stack, runs `work`, stops the stack: the demo, `process --local` and `dial --local`. */
 async function withLocalStack<T>(work: (stack: Stack) => Promise<T>, verbose?: boolean): Promise<T> {
   const logFile = routeServiceLogs(verbose);
   say("Starting Callflow in this process…");
@@ -67,6 +68,17 @@ async function processAndReport(apiUrl: string, apiKey: string, file: string, ti
   return report.status === "completed" ? 0 : 1;
 }
 
+async function dialAndReport(apiUrl: string, apiKey: string, request: DialRequest, timeoutSeconds: number): Promise<number> {
+  const dial = await followDial(createApiClient(apiUrl, apiKey), request, { timeoutMs: timeoutSeconds * 1000, say });
+  say(`\n${renderDialSummary(dial)}`);
+  return exitCodeOf(dial);
+}
+
+const priority = (value: string): "high" | "normal" | "low" => {
+  if (value === "high" || value === "normal" || value === "low") return value;
+  throw new InvalidArgumentError(`not one of high, normal, low: "${value}"`);
+};
+
 const program = new Command("callflow").description("Callflow: call recordings in; transcripts, summaries and leads out.");
 
 program
@@ -78,7 +90,8 @@ program
     const stack = await startStack(env);
     printStack(stack);
     if (logFile) say(`  logs         ${logFile}`);
-    say("\nProcess a file with: pnpm callflow process <file> --key <the key above>   (Ctrl-C stops)");
+    say("\nProcess a file with: pnpm callflow process <file> --key <the key above>");
+    say("Place a call with:   pnpm callflow dial +14155550001 --key <the key above>   (Ctrl-C stops)");
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);
       process.once("SIGTERM", resolve);
@@ -104,6 +117,24 @@ program
   });
 
 program
+  .command("dial")
+  .argument("<number>", "the number to call, in international form (+15550000001)")
+  .description("place an outbound call through the dialer and follow its status to the end (exit 1 only if it failed, was canceled or is still under way)")
+  .option("--api <url>", "the Callflow API", DEFAULT_API)
+  .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
+  .option("--local", "start the whole stack in this process first, and stop it after")
+  .option("--priority <priority>", "high, normal or low", priority)
+  .option("--campaign <name>", "the campaign the dial belongs to")
+  .option("--timeout <seconds>", "stop following after this long", seconds, 300)
+  .option("--verbose", "with --local: print the services' JSON log lines here instead of to a file")
+  .action(async (to: string, options: { api: string; key?: string; local?: boolean; priority?: DialRequest["priority"]; campaign?: string; timeout: number; verbose?: boolean }) => {
+    const request: DialRequest = { to, ...(options.priority ? { priority: options.priority } : {}), ...(options.campaign ? { campaign: options.campaign } : {}) };
+    process.exitCode = options.local
+      ? await withLocalStack((stack) => dialAndReport(stack.apiUrl, stack.apiKey, request, options.timeout), options.verbose)
+      : await dialAndReport(options.api, requireKey(options.key), request, options.timeout);
+  });
+
+program
   .command("demo")
   .description("the README's main job: start the stack, synthesize a two-party call with festival, process it, print the result")
   .option("--timeout <seconds>", "give up after this long", seconds, 600)
@@ -120,6 +151,7 @@ program
 
 for (const [name, path, description] of [
   ["calls", "/v1/calls?limit=20", "list the latest calls"],
+  ["dials", "/v1/dials?limit=20", "list the latest outbound dials"],
   ["stuck", "/v1/admin/stuck", "list work that is past its deadline (admin)"],
   ["dead-letters", "/v1/admin/dead-letters", "list dead letters (admin)"],
 ] as const) {

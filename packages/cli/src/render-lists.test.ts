@@ -29,3 +29,24 @@ describe("the list commands' tables", () => {
     expect(table.split("\n")[1]!.length).toBeLessThan(140);
   });
 });
+
+describe("the dials table", () => {
+  it("shows each dial's number, status in words, priority, attempts of its budget, age and error", () => {
+    const table = renderList(
+      "dials",
+      {
+        items: [
+          { id: "d1", to: "+14155550001", status: "in_progress", priority: "high", attempt: 1, maxAttempts: 3, createdAt: "2026-12-03T11:59:50Z", error: null },
+          { id: "d2", to: "+14155550004", status: "failed", priority: "normal", attempt: 3, maxAttempts: 3, createdAt: "2026-12-03T11:00:00Z", error: { code: "provider_failed", message: "the carrier reported call CA1 failed" } },
+        ],
+        nextCursor: null,
+      },
+      now,
+    );
+    const lines = table.split("\n");
+    expect(lines[0]).toMatch(/^DIAL\s+TO\s+STATUS\s+PRIORITY\s+ATTEMPTS\s+CREATED\s+ERROR$/);
+    expect(lines[1]).toMatch(/^d1\s+\+14155550001\s+in progress\s+high\s+1\/3\s+10 s ago\s+—$/);
+    expect(lines[2]).toMatch(/^d2\s+\+14155550004\s+failed\s+normal\s+3\/3\s+60 min ago\s+provider_failed: the carrier reported call CA1 failed$/);
+    expect(renderList("dials", { items: [] }, now)).toBe("No dials yet.");
+  });
+});

@@ -1,4 +1,4 @@
-/** What `callflow calls | stuck | dead-letters` print: a table a person scans, not the API's JSON. */
+/** What `callflow calls | dials | stuck | dead-letters` print: a table a person scans, not the API's JSON. */
 
 type Row = Record<string, unknown>;
 
@@ -40,6 +40,18 @@ export const LISTS = {
       { title: "AUDIO", value: (r) => (typeof r.durationSeconds === "number" ? `${r.durationSeconds.toFixed(1)} s` : "—") },
       { title: "CREATED", value: (r) => ago(r.createdAt, now) },
       { title: "ERROR", value: (r) => (r.failedStage ? `${text(r.failedStage)}: ${errorOf(r)}` : errorOf(r)) },
+    ],
+  },
+  dials: {
+    empty: "No dials yet.",
+    columns: (now: Date): Column[] => [
+      { title: "DIAL", value: (r) => text(r.id) },
+      { title: "TO", value: (r) => text(r.to) },
+      { title: "STATUS", value: (r) => text(r.status).replace(/_/g, " ") },
+      { title: "PRIORITY", value: (r) => text(r.priority) },
+      { title: "ATTEMPTS", value: (r) => (typeof r.attempt === "number" ? `${r.attempt}/${text(r.maxAttempts)}` : "—") },
+      { title: "CREATED", value: (r) => ago(r.createdAt, now) },
+      { title: "ERROR", value: (r) => errorOf(r) },
     ],
   },
   stuck: {

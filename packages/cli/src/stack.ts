@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { createDb } from "@callflow/db";
 import { EMBEDDED_S3_CREDENTIALS, startEmbeddedS3, storageConfigFromEnv } from "@callflow/storage";
 import * as aggregator from "@callflow/aggregator";
 import * as ingest from "@callflow/ingest";
 import * as merge from "@callflow/merge";
+import * as outboundDialer from "@callflow/outbound-dialer";
 import * as reaper from "@callflow/reaper";
 import * as summary from "@callflow/summary";
 import * as transcription from "@callflow/transcription";
@@ -34,16 +36,20 @@ interface Stoppable {
 /**
  * Every Callflow service in this process on the embedded defaults: one s3rver shared by all (each
  * service would otherwise start its own), pocketsphinx, the extractive summarizer. Postgres and
- * NATS are the local servers. Each service is started exactly as its own main.ts would start it.
+ * NATS are the local servers, the dialer's carrier the simulated one. Each service is started exactly
+ * as its own main.ts would start it.
  */
 export async function startStack(baseEnv: Env = process.env, options: StackOptions = {}): Promise<Stack> {
   const log = options.log ?? (() => undefined);
   const env: Env = { ...baseEnv };
   env.CALLFLOW_DATABASE_URL ??= "postgresql://postgres@127.0.0.1:5432/callflow";
+  // The simulated carrier signs its callbacks with this token and ingest checks them with it; a
+  // fresh one per run, so no token lives in the repository.
+  if ((env.CALLFLOW_TELEPHONY_PROVIDER ?? "simulated") === "simulated") env.CALLFLOW_TWILIO_AUTH_TOKEN ??= randomBytes(24).toString("hex");
   if (options.randomPorts) {
     env.CALLFLOW_INGEST_PORT = "0";
     env.CALLFLOW_INGEST_HOST ??= "127.0.0.1";
-    for (const name of ["TRANSCRIPTION", "AGGREGATOR", "MERGE", "SUMMARY", "REAPER"]) env[`CALLFLOW_${name}_OPS_PORT`] = "0";
+    for (const name of ["TRANSCRIPTION", "AGGREGATOR", "MERGE", "SUMMARY", "REAPER", "DIALER"]) env[`CALLFLOW_${name}_OPS_PORT`] = "0";
   }
   const running: Stoppable[] = [];
   const stop = async () => {
@@ -70,6 +76,8 @@ export async function startStack(baseEnv: Env = process.env, options: StackOptio
     const api = await ingest.start(ingest.ingestConfigFromEnv(env));
     running.push(api);
     log(`ingest listening on ${api.url}`);
+    // The carrier's status callbacks come back to this stack's own API.
+    env.CALLFLOW_DIALER_CALLBACK_BASE_URL ??= api.url;
     const opsUrls: Record<string, string> = {};
     const workers: [string, () => Promise<Stoppable & { opsUrl: string }>][] = [
       ["transcription", () => transcription.start(transcription.transcriptionConfigFromEnv(env))],
@@ -77,6 +85,7 @@ export async function startStack(baseEnv: Env = process.env, options: StackOptio
       ["merge", () => merge.start(merge.mergeConfigFromEnv(env))],
       ["summary", () => summary.start(summary.summaryConfigFromEnv(env))],
       ["reaper", () => reaper.start(reaper.reaperConfigFromEnv(env))],
+      ["outbound-dialer", () => outboundDialer.start(outboundDialer.dialerConfigFromEnv(env))],
     ];
     for (const [name, begin] of workers) {
       const worker = await begin();
