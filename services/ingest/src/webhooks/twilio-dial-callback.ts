@@ -1,4 +1,5 @@
 import { isUuid } from "@callflow/contracts";
+import { knownTwilioCallStatus } from "@callflow/telephony/call-status";
 
 /** What a Twilio callback for a dial says: dialStatusChanged without the tenant, which the dial row gives. */
 export interface DialCallback {
@@ -12,20 +13,12 @@ export interface DialCallback {
 }
 
 /**
- * Twilio's CallStatus in the `dial_status` words. The same mapping as telephony's
- * `callStatusFromTwilio`, except that a call Twilio has accepted (`queued`, `initiated`) is the dial's
- * `placed`; kept here because importing @callflow/telephony would load the Twilio SDK at ingest's start.
+ * Twilio's CallStatus in the `dial_status` words: telephony's mapping (imported without the Twilio
+ * SDK), except that a call Twilio has accepted (`queued`, `initiated`) is the dial's `placed`.
  */
-const DIAL_STATUS_FROM_TWILIO: Readonly<Record<string, string>> = {
-  queued: "placed",
-  initiated: "placed",
-  ringing: "ringing",
-  "in-progress": "in_progress",
-  completed: "completed",
-  busy: "busy",
-  "no-answer": "no_answer",
-  failed: "failed",
-  canceled: "canceled",
+const dialStatusFromTwilio = (status: string | undefined): string | undefined => {
+  const mapped = knownTwilioCallStatus(status ?? "");
+  return mapped === "queued" ? "placed" : mapped;
 };
 
 /** A recording status callback announces this status: the recording can be fetched (a later step). */
@@ -56,7 +49,7 @@ export const dialCallbackOf = (url: string, params: Readonly<Record<string, stri
 
   const status = params.RecordingStatus !== undefined
     ? (params.RecordingStatus === "completed" && params.RecordingUrl ? RECORDING_READY : undefined)
-    : DIAL_STATUS_FROM_TWILIO[params.CallStatus ?? ""];
+    : dialStatusFromTwilio(params.CallStatus);
   if (!status) return undefined;
 
   const durationSeconds = wholeSeconds(params.CallDuration);
