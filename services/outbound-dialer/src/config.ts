@@ -26,6 +26,11 @@ const schema = z.object({
   CALLFLOW_DIALER_IDLE_POLL_MS: field.milliseconds().default(1_000),
   CALLFLOW_DIALER_RETRY_BASE_MS: field.milliseconds().default(2_000),
   CALLFLOW_DIALER_MAX_PLACEMENT_RETRIES: field.positiveInt().default(5),
+  /** Between a busy or unanswered attempt and the next, for dials with `max_attempts` left. */
+  CALLFLOW_DIALER_RETRY_SPACING_MS: field.milliseconds().default(10 * 60_000),
+  /** Consecutive 5xx/timeouts from the provider account that open its breaker in this replica. */
+  CALLFLOW_DIALER_BREAKER_THRESHOLD: field.positiveInt().default(5),
+  CALLFLOW_DIALER_BREAKER_HALF_OPEN_MS: field.milliseconds().default(30_000),
   /** How often the reconciler asks the carrier about dials whose callbacks stopped. */
   CALLFLOW_DIALER_RECONCILE_INTERVAL_MS: field.milliseconds().default(30_000),
   CALLFLOW_DIALER_CALLBACK_BASE_URL: field.url({ protocols: ["http", "https"] }).default("http://127.0.0.1:8080"),
@@ -54,6 +59,8 @@ export const dialerConfigFromEnv = (env: Env = process.env) => {
     }),
     reconcileIntervalMs: e.CALLFLOW_DIALER_RECONCILE_INTERVAL_MS,
     retries: Object.freeze({ baseMs: e.CALLFLOW_DIALER_RETRY_BASE_MS, maxPlacementRetries: e.CALLFLOW_DIALER_MAX_PLACEMENT_RETRIES }),
+    attemptRetry: Object.freeze({ spacingMs: e.CALLFLOW_DIALER_RETRY_SPACING_MS }),
+    breaker: Object.freeze({ threshold: e.CALLFLOW_DIALER_BREAKER_THRESHOLD, halfOpenMs: e.CALLFLOW_DIALER_BREAKER_HALF_OPEN_MS }),
     callbacks: Object.freeze({ statusCallbackUrl: webhook, recordingStatusCallbackUrl: webhook }),
   });
 };

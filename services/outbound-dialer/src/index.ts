@@ -2,6 +2,7 @@ import { defineConsumer, openRuntime, systemClock, type Clock, type ServiceHandl
 import { openTelephony } from "@callflow/telephony";
 import type { DialerConfig } from "./config.ts";
 import { dialerMetrics } from "./metrics.ts";
+import { createAccountBreaker } from "./placement/account-breaker.ts";
 import { createDialQueue } from "./placement/dial-queue.ts";
 import { startPlacer } from "./placement/placer.ts";
 import { createOnDialRequested, failDialOnDeadLetter } from "./requests/on-dial-requested.ts";
@@ -47,12 +48,13 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
     heartbeatMs: config.heartbeatMs,
     idlePollMs: config.pacing.idlePollMs,
     retries: config.retries,
+    breaker: createAccountBreaker({ account: telephony.account, ...config.breaker, clock }),
   });
   // Stopped first: placements in flight commit before telephony and the database close.
   runtime.onStop(() => placer.stop());
   const { db, topology, relay, logger } = runtime;
-  const dialStatus = createApplyDialStatus({ db, clock, logger });
-  const reconciler = startReconcileTimer({ everyMs: config.reconcileIntervalMs, reconcile: () => reconcileStaleDials({ db, topology, relay, telephony, clock, logger }), logger });
+  const dialStatus = createApplyDialStatus({ db, clock, logger, retry: config.attemptRetry });
+  const reconciler = startReconcileTimer({ everyMs: config.reconcileIntervalMs, reconcile: () => reconcileStaleDials({ db, topology, relay, telephony, clock, logger, retry: config.attemptRetry }), logger });
   runtime.onStop(() => reconciler.stop());
 
   return runtime.run({

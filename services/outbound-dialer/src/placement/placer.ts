@@ -2,6 +2,7 @@ import type { Clock } from "@callflow/messaging";
 import { PermanentTelephonyError, RetryableTelephonyError, type Telephony } from "@callflow/telephony";
 import type { Logger } from "@callflow/telemetry";
 import type { DialerMetrics } from "../metrics.ts";
+import { AccountBreakerOpen, PROVIDER_BREAKER_OPEN, type AccountBreaker } from "./account-breaker.ts";
 import type { ClaimedDial, DialQueue } from "./dial-queue.ts";
 
 export interface PlacerOptions {
@@ -17,6 +18,8 @@ export interface PlacerOptions {
   heartbeatMs: number;
   idlePollMs: number;
   retries: { baseMs: number; maxPlacementRetries: number };
+  /** The provider account's breaker: every carrier request goes through it. */
+  breaker: AccountBreaker;
 }
 
 export interface Placer {
@@ -27,7 +30,7 @@ export interface Placer {
 }
 
 /** Failures that back off and count towards `provider_unreachable`. */
-const BACKOFF_CODES = ["telephony_unavailable", "telephony_timeout", "telephony_unreachable", "telephony_marker_pending"] as const;
+const BACKOFF_CODES = ["telephony_unavailable", "telephony_timeout", "telephony_unreachable", "telephony_marker_pending", PROVIDER_BREAKER_OPEN] as const;
 /** No answer about the call: it may exist, so the attempt is looked up, never simply placed again. */
 const UNCERTAIN_CODES: ReadonlySet<string> = new Set(["telephony_timeout", "telephony_unreachable", "telephony_marker_pending"]);
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -64,16 +67,24 @@ export function startPlacer(options: PlacerOptions): Placer {
       await queue.requeue(dial, new Date(now + (error.retryAfterMs ?? options.retries.baseMs)), error.code, error.message);
       return "requeued";
     }
-    const code = error instanceof RetryableTelephonyError ? error.code : "telephony_unreachable";
+    const breakerOpen = error instanceof AccountBreakerOpen;
+    const carrierCode = error instanceof RetryableTelephonyError ? error.code : "telephony_unreachable";
     const message = error instanceof Error ? error.message : String(error);
-    if (!(error instanceof RetryableTelephonyError)) logger.error({ err: error, dialId: dial.id }, "placing a dial failed unexpectedly; the attempt will be looked up");
+    if (!(error instanceof RetryableTelephonyError) && !breakerOpen) logger.error({ err: error, dialId: dial.id }, "placing a dial failed unexpectedly; the attempt will be looked up");
     const tries = (await queue.retriesSoFar(dial.id, BACKOFF_CODES)) + 1;
     if (tries > options.retries.maxPlacementRetries) {
       await queue.fail(dial, "provider_unreachable", `the carrier did not accept the call after ${tries} tries; last: ${message}`);
       return "failed";
     }
-    const at = new Date(now + Math.min(MAX_BACKOFF_MS, options.retries.baseMs * 2 ** (tries - 1)));
-    if (UNCERTAIN_CODES.has(code)) {
+    // An adopted attempt the breaker kept from looking up may still have a call: it is rechecked, never requeued.
+    const uncertain = breakerOpen ? dial.adopted : UNCERTAIN_CODES.has(carrierCode);
+    // Open (now, or by this failure): the dial waits for the half-open time, when one trial goes through.
+    const openUntil = breakerOpen ? error.halfOpenAt : options.breaker.openUntil();
+    const code = breakerOpen || (openUntil && !uncertain) ? PROVIDER_BREAKER_OPEN : carrierCode;
+    // Met half-open with its one trial in flight, the half-open time has passed: a short wait, not a spin.
+    const backoff = breakerOpen ? now + options.retries.baseMs : now + Math.min(MAX_BACKOFF_MS, options.retries.baseMs * 2 ** (tries - 1));
+    const at = new Date(Math.max(openUntil?.getTime() ?? 0, backoff));
+    if (uncertain) {
       await queue.recheckLater(dial, at, code, message);
       return "rechecked";
     }
@@ -84,8 +95,8 @@ export function startPlacer(options: PlacerOptions): Placer {
   /** The attempt's call: one a dead dialer placed, found by its marker (fencing), or one placed now. */
   const callFor = async (dial: ClaimedDial) => {
     const marker = { dialId: dial.id, attempt: dial.attempt };
-    const earlier = dial.adopted ? await telephony.findCallByMarker({ marker, to: dial.toNumber, notBefore: dial.startedAt }) : undefined;
-    return earlier ?? (await telephony.placeCall({ marker, to: dial.toNumber, from: dial.fromNumber ?? undefined, ...options.callbacks }));
+    const earlier = dial.adopted ? await options.breaker.execute(() => telephony.findCallByMarker({ marker, to: dial.toNumber, notBefore: dial.startedAt })) : undefined;
+    return earlier ?? (await options.breaker.execute(() => telephony.placeCall({ marker, to: dial.toNumber, from: dial.fromNumber ?? undefined, ...options.callbacks })));
   };
 
   /** Keeps the dial's heartbeat fresh while `work` waits on the carrier; the last beat lands before the outcome is written. */
@@ -127,6 +138,12 @@ export function startPlacer(options: PlacerOptions): Placer {
   const lane = async () => {
     while (running) {
       try {
+        // The account is down: claim nothing until its half-open time, so replicas with other accounts take the dials.
+        const openUntil = options.breaker.openUntil();
+        if (openUntil) {
+          await pause(Math.max(1, openUntil.getTime() - clock.now().getTime()));
+          continue;
+        }
         await refreshBacklog();
         const claim = await queue.claimNext();
         if (claim.kind === "claimed") await place(claim.dial);

@@ -7,7 +7,7 @@ import { movableClock, quietLogger, seedDial, seedTenant, timeline } from "./sta
 const setup = async (db: Db, dial: Parameters<typeof seedDial>[2] = {}) => {
   const tenantId = await seedTenant(db);
   const row = await seedDial(db, tenantId, dial);
-  const { handle, onDeadLetter } = createApplyDialStatus({ db, clock: movableClock(new Date()), logger: quietLogger });
+  const { handle, onDeadLetter } = createApplyDialStatus({ db, clock: movableClock(new Date()), logger: quietLogger, retry: { spacingMs: 60_000 } });
   const report = (status: string, fields: Partial<Omit<DialStatusChanged, "$typeName" | "$unknown">> = {}): DialStatusChanged =>
     decodeEvent("dialStatusChanged", encodeEvent("dialStatusChanged", { tenantId, dialId: row.id, status, attempt: row.attempt, providerCallId: row.providerCallId ?? "", ...fields }));
   return { tenantId, dial: row, handle, onDeadLetter, report };
@@ -79,6 +79,30 @@ describe("applying dial status reports", () => {
     expect(appliedOf(await handle(report("in_progress")))).toEqual({ kind: "hang_up", providerCallId: dial.providerCallId });
     expect(appliedOf(await handle(report("completed")))).toMatchObject({ kind: "unchanged", reason: "finished" });
     expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "canceled" });
+  });
+
+  test("a busy attempt with attempts left goes back to the queue a spacing later, and a late report of it changes nothing", async ({ database: { db } }) => {
+    const { dial, handle, report } = await setup(db, { status: "ringing", maxAttempts: 2 });
+    const before = Date.now();
+    expect(appliedOf(await handle(report("busy")))).toMatchObject({ kind: "requeued", from: "ringing", outcome: "busy" });
+    const queued = await db.dial.findUniqueOrThrow({ where: { id: dial.id } });
+    expect(queued).toMatchObject({ status: "queued", attempt: 1, errorCode: "busy", providerCallId: null, finishedAt: null });
+    expect(queued.nextAttemptAt.getTime()).toBeGreaterThanOrEqual(before + 60_000 - 1_000);
+    expect(queued.nextAttemptAt.getTime()).toBeLessThanOrEqual(Date.now() + 60_000);
+    // The same attempt's callbacks, late or again: forward only, so the queued dial stays queued.
+    expect(appliedOf(await handle(report("busy")))).toMatchObject({ kind: "unchanged", reason: "not_under_way" });
+    expect(appliedOf(await handle(report("completed")))).toMatchObject({ kind: "unchanged", reason: "not_under_way" });
+    expect(await timeline(db, dial.id)).toEqual([{ status: "queued", attempt: 1, errorCode: "busy" }]);
+  });
+
+  test("the last attempt's no-answer ends the dial, as does a busy dial with one attempt", async ({ database: { db } }) => {
+    const last = await setup(db, { status: "ringing", attempt: 2, maxAttempts: 2 });
+    expect(appliedOf(await last.handle(last.report("no_answer")))).toMatchObject({ kind: "moved", to: "no_answer" });
+    expect(await db.dial.findUniqueOrThrow({ where: { id: last.dial.id } })).toMatchObject({ status: "no_answer", attempt: 2, finishedAt: expect.any(Date) });
+
+    const single = await setup(db, { status: "ringing" });
+    expect(appliedOf(await single.handle(single.report("busy")))).toMatchObject({ kind: "moved", to: "busy" });
+    expect(await db.dial.findUniqueOrThrow({ where: { id: single.dial.id } })).toMatchObject({ status: "busy", attempt: 1, finishedAt: expect.any(Date) });
   });
 
   test("a report that is no dial status is dead-lettered, and the dead letter leaves its error on an active dial", async ({ database: { db } }) => {

@@ -2,12 +2,14 @@ import type { DialStatusChanged } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { ack, dead, retry, type AckOutcome, type Clock, type DeadLetterHook, type DeadOutcome, type Delivery, type RetryOutcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
-import { advanceDial, DIAL_ROW, isFinished, isReportedStatus, type Transition } from "./dial-transition.ts";
+import { advanceDial, DIAL_ROW, isFinished, isReportedStatus, type RetryPolicy, type Transition } from "./dial-transition.ts";
 
 export interface ApplyDialStatusDeps {
   db: Db;
   clock: Clock;
   logger: Pick<Logger, "info" | "warn">;
+  /** Busy and no-answer attempts are tried again up to the dial's `max_attempts`, this far apart. */
+  retry: RetryPolicy;
 }
 
 /** ingest's word for a recording status callback (services/ingest/src/webhooks/twilio-dial-callback.ts). */
@@ -53,7 +55,7 @@ export const createApplyDialStatus = (deps: ApplyDialStatusDeps) => {
       if (event.status === RECORDING_READY) return { kind: "ignored", reason: "recording" };
       if (!isReportedStatus(event.status)) return { kind: "ignored", reason: "not_a_report" };
       if (dial.status === "canceled" && !isFinished(event.status)) return { kind: "hang_up", providerCallId: live };
-      return advanceDial(tx, dial, { status: event.status, providerCallId: event.providerCallId, durationSeconds: event.durationSeconds || undefined, source: "twilio callback" }, deps.clock.now());
+      return advanceDial(tx, dial, { status: event.status, providerCallId: event.providerCallId, durationSeconds: event.durationSeconds || undefined, source: "twilio callback" }, deps.clock.now(), deps.retry);
     });
 
   const handle = async (event: DialStatusChanged, _ctx?: Pick<Delivery, "deliveryCount">): Promise<StatusOutcome> => {

@@ -52,12 +52,26 @@ export interface DialRow {
   attempt: number;
   providerCallId: string | null;
   heartbeatAt: Date | null;
+  maxAttempts: number;
 }
 
-export const DIAL_ROW = { id: true, tenantId: true, status: true, attempt: true, providerCallId: true, heartbeatAt: true } as const;
+export const DIAL_ROW = { id: true, tenantId: true, status: true, attempt: true, providerCallId: true, heartbeatAt: true, maxAttempts: true } as const;
+
+/** Outcomes that end an attempt but not the dial while it has attempts left (`max_attempts`). */
+export const RETRIED_OUTCOMES = ["busy", "no_answer"] as const satisfies readonly ReportedStatus[];
+export type RetriedOutcome = (typeof RETRIED_OUTCOMES)[number];
+const isRetriedOutcome = (status: ReportedStatus): status is RetriedOutcome => (RETRIED_OUTCOMES as readonly string[]).includes(status);
+
+/** How an attempt that ended busy or unanswered is tried again; one policy per dialer for now. */
+export interface RetryPolicy {
+  /** From the report to the next attempt's `next_attempt_at`. */
+  spacingMs: number;
+}
 
 export type Transition =
   | { kind: "moved"; from: DialStatus; to: ReportedStatus }
+  /** The attempt ended busy or unanswered with attempts left: back in the queue for the next one. */
+  | { kind: "requeued"; from: DialStatus; outcome: RetriedOutcome; nextAttemptAt: Date }
   /** Nothing written: the dial is already there or further along, finished, or not under way. */
   | { kind: "unchanged"; reason: "duplicate" | "behind" | "finished" | "not_under_way"; current: DialStatus }
   /** The row changed between the read and the compare-and-set: read it again. */
@@ -77,11 +91,12 @@ const detailOf = (report: StatusReport): string => {
  * placer has not committed it yet (a callback can overtake the placer's own commit); a final status
  * sets `finished_at`, and `failed` its error.
  */
-export const advanceDial = async (tx: TransactionClient, dial: DialRow, report: StatusReport, now: Date): Promise<Transition> => {
+export const advanceDial = async (tx: TransactionClient, dial: DialRow, report: StatusReport, now: Date, retry?: RetryPolicy): Promise<Transition> => {
   if (isFinished(dial.status)) return { kind: "unchanged", reason: "finished", current: dial.status };
   if (!UNDER_WAY.has(dial.status)) return { kind: "unchanged", reason: "not_under_way", current: dial.status };
   if (RANK[report.status] < RANK[dial.status]) return { kind: "unchanged", reason: "behind", current: dial.status };
   if (report.status === dial.status) return { kind: "unchanged", reason: "duplicate", current: dial.status };
+  if (retry && isRetriedOutcome(report.status) && dial.attempt < dial.maxAttempts) return requeueAttempt(tx, dial, report, report.status, now, retry);
 
   const final = isFinished(report.status);
   const failed = report.status === "failed";
@@ -100,4 +115,22 @@ export const advanceDial = async (tx: TransactionClient, dial: DialRow, report: 
     data: { dialId: dial.id, status: report.status, attempt: dial.attempt, errorCode: failed ? (report.errorCode ?? PROVIDER_FAILED) : null, detail: detailOf(report) },
   });
   return { kind: "moved", from: dial.status, to: report.status };
+};
+
+/**
+ * Ends this attempt and queues the next: `queued` at now + spacing, the outcome as the error. The
+ * attempt number stays until the placer claims the dial (`attempt + 1`), so a late report of this
+ * attempt finds the dial `queued` (not under way) and changes nothing: forward only still holds.
+ * The call id is cleared: the next attempt's call is another.
+ */
+const requeueAttempt = async (tx: TransactionClient, dial: DialRow, report: StatusReport, outcome: RetriedOutcome, now: Date, retry: RetryPolicy): Promise<Transition> => {
+  const nextAttemptAt = new Date(now.getTime() + retry.spacingMs);
+  const message = `attempt ${dial.attempt} of ${dial.maxAttempts} ended ${outcome}; next attempt at ${nextAttemptAt.toISOString()}`;
+  const { count } = await tx.dial.updateMany({
+    where: { id: dial.id, status: dial.status, attempt: dial.attempt },
+    data: { status: "queued", nextAttemptAt, heartbeatAt: null, providerCallId: null, errorCode: outcome, errorMessage: message },
+  });
+  if (count !== 1) return { kind: "raced" };
+  await tx.dialEvent.create({ data: { dialId: dial.id, status: "queued", attempt: dial.attempt, at: now, errorCode: outcome, detail: `${detailOf(report)}; ${message}` } });
+  return { kind: "requeued", from: dial.status, outcome, nextAttemptAt };
 };

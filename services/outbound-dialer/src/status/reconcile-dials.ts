@@ -3,7 +3,7 @@ import { Prisma, type Db, type DialStatus } from "@callflow/db";
 import { commitWithEvents, RetryableError, type Clock, type OutboxRelay } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import type { CallStatus, Telephony } from "@callflow/telephony";
-import { advanceDial, DIAL_ROW, isFinished, type ReportedStatus, type Transition } from "./dial-transition.ts";
+import { advanceDial, DIAL_ROW, isFinished, type ReportedStatus, type RetriedOutcome, type RetryPolicy, type Transition } from "./dial-transition.ts";
 
 /** How long a dial may sit in each status without news before the provider is asked, and how often it may fail to answer. */
 export interface ReconcileDeadlines {
@@ -34,6 +34,8 @@ export interface ReconcileDialsDeps {
   clock: Clock;
   logger: Pick<Logger, "info" | "warn">;
   deadlines?: Partial<ReconcileDeadlines>;
+  /** As for callbacks: a busy or unanswered attempt with attempts left is queued again. */
+  retry?: RetryPolicy | undefined;
 }
 
 export const PROVIDER_UNREACHABLE = "provider_unreachable";
@@ -44,6 +46,8 @@ export type ReconcileAction =
   | { dialId: string; outcome: "settled" | "advanced"; from: DialStatus; to: ReportedStatus }
   /** The provider says the call is where the dial is: news, so its clock starts again. */
   | { dialId: string; outcome: "confirmed"; status: DialStatus }
+  /** The attempt ended busy or unanswered with attempts left: queued for the next. */
+  | { dialId: string; outcome: "requeued"; from: DialStatus; ended: RetriedOutcome }
   | { dialId: string; outcome: "unreachable"; tries: number; error: string }
   | { dialId: string; outcome: "failed"; errorCode: string; error: string }
   /** Changed meanwhile (a callback arrived, the API canceled): the next pass looks again. */
@@ -149,7 +153,7 @@ const reconcileOne = async (deps: ReconcileDialsDeps, deadlines: ReconcileDeadli
   const transition = await commit(async (tx, emit): Promise<Transition> => {
     const current = await tx.dial.findFirst({ where: unchangedSince(dial), select: DIAL_ROW });
     if (!current) return { kind: "raced" };
-    const moved = await advanceDial(tx, current, { status, providerCallId: dial.providerCallId, durationSeconds: facts.durationSeconds, source: "reconciler (getCall)" }, now);
+    const moved = await advanceDial(tx, current, { status, providerCallId: dial.providerCallId, durationSeconds: facts.durationSeconds, source: "reconciler (getCall)" }, now, deps.retry);
     if (moved.kind === "moved") {
       await emit("dialStatusChanged", {
         tenantId: dial.tenantId,
@@ -160,13 +164,14 @@ const reconcileOne = async (deps: ReconcileDialsDeps, deadlines: ReconcileDeadli
         ...(facts.durationSeconds === undefined ? {} : { durationSeconds: facts.durationSeconds }),
         ...(facts.recordingUrl ? { recordingUrl: facts.recordingUrl } : {}),
       });
-    } else {
+    } else if (moved.kind !== "requeued") {
       // The provider agrees with the dial (a long call still talking): its deadline starts again.
       await tx.dial.updateMany({ where: unchangedSince(dial), data: { heartbeatAt: now } });
     }
     return moved;
   });
   if (transition.kind === "raced") return { dialId: dial.id, outcome: "raced" };
+  if (transition.kind === "requeued") return { dialId: dial.id, outcome: "requeued", from: transition.from, ended: transition.outcome };
   if (transition.kind === "moved") return { dialId: dial.id, outcome: isFinished(transition.to) ? "settled" : "advanced", from: transition.from, to: transition.to };
   return { dialId: dial.id, outcome: "confirmed", status: transition.current };
 };

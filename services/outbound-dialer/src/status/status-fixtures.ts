@@ -20,6 +20,7 @@ export interface PlacedDial {
   attempt?: number;
   providerCallId?: string | null;
   toNumber?: string;
+  maxAttempts?: number;
   /** When the placer last touched it (heartbeat_at, started_at, created_at). */
   at?: Date;
 }
@@ -36,6 +37,7 @@ export const seedDial = (db: Db, tenantId: string, dial: PlacedDial = {}) => {
       dedupKey: `${toNumber}|`,
       status: dial.status ?? "placed",
       attempt: dial.attempt ?? 1,
+      maxAttempts: dial.maxAttempts ?? 1,
       providerCallId: dial.providerCallId === undefined ? `CA${crypto.randomUUID().replaceAll("-", "")}` : dial.providerCallId,
       startedAt: at,
       heartbeatAt: at,

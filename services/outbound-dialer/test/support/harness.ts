@@ -31,6 +31,8 @@ export interface DialSeed {
   priority?: DialPriority;
   calleeTimezone?: string;
   nextAttemptAt?: Date;
+  /** Attempts a busy or unanswered dial gets; default the column's, 1. */
+  maxAttempts?: number;
 }
 
 /** Dials as the API writes them: the row, its `queued` timeline row and dialRequested, in one transaction. */
@@ -45,6 +47,7 @@ export async function requestDials(db: Db, topology: Topology, relay: Pick<Outbo
           priority: seed.priority ?? "normal",
           dedupKey: seed.toNumber,
           calleeTimezone: seed.calleeTimezone ?? null,
+          ...(seed.maxAttempts === undefined ? {} : { maxAttempts: seed.maxAttempts }),
           nextAttemptAt: seed.nextAttemptAt ?? clock?.now() ?? new Date(),
         },
         select: { id: true },
