@@ -5,7 +5,7 @@ import type { TwilioServer } from "@callflow/telephony";
 import { testInfraUrls, type TestDatabase, type TestNamespace } from "@callflow/testkit";
 
 /** The dialer's environment against this test's database, namespace and local Twilio server. */
-export const dialerEnv = (database: TestDatabase, messaging: TestNamespace, twilio: TwilioServer, overrides: Record<string, string> = {}): Record<string, string> => ({
+export const dialerEnv = (database: TestDatabase, messaging: TestNamespace, twilio: Pick<TwilioServer, "accountSid" | "authToken" | "baseUrl">, overrides: Record<string, string> = {}): Record<string, string> => ({
   CALLFLOW_DATABASE_URL: database.url,
   CALLFLOW_NATS_URL: testInfraUrls().nats,
   CALLFLOW_NAMESPACE: messaging.namespace,
