@@ -52,7 +52,8 @@ export async function requestDials(db: Db, topology: Topology, relay: Pick<Outbo
         },
         select: { id: true },
       });
-      await tx.dialEvent.create({ data: { dialId: dial.id, status: "queued", attempt: 0 } });
+      // Stamped by the dialer's clock, as the rows the dialer writes after it are: Postgres's own clock may differ by a few ms.
+      await tx.dialEvent.create({ data: { dialId: dial.id, status: "queued", attempt: 0, at: clock?.now() ?? new Date() } });
       await emit("dialRequested", { tenantId, dialId: dial.id, attempt: 0 });
       ids.push(dial.id);
     }
