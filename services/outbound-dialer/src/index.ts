@@ -1,7 +1,7 @@
 import { defineConsumer, openRuntime, systemClock, type Clock, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openTelephony } from "@callflow/telephony";
 import type { DialerConfig } from "./config.ts";
-import { dialerMetrics } from "./metrics.ts";
+import { dialerMetrics, observeCallbackLag } from "./metrics.ts";
 import { createAccountBreaker } from "./placement/account-breaker.ts";
 import { createDialQueue } from "./placement/dial-queue.ts";
 import { startPlacer } from "./placement/placer.ts";
@@ -37,13 +37,14 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
     clock,
     policy: { account: telephony.account, ...config.pacing, staleAfterMs: config.staleAfterMs },
   });
+  const metrics = dialerMetrics(runtime.metrics.registry, { callsPerSecond: config.pacing.callsPerSecond, now: () => clock.now().getTime() });
   const placer = startPlacer({
     queue,
     telephony,
     callbacks: config.callbacks,
     clock,
     logger: runtime.logger,
-    metrics: dialerMetrics(runtime.metrics.registry),
+    metrics,
     lanes: config.concurrency,
     heartbeatMs: config.heartbeatMs,
     idlePollMs: config.pacing.idlePollMs,
@@ -70,6 +71,7 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
         concurrency: config.concurrency,
         handler: async (event, ctx) => {
           const outcome = await dialStatus.handle(event, ctx);
+          if (outcome.kind === "ack" && outcome.applied.kind === "moved") observeCallbackLag(metrics, event.occurredAt, clock.now());
           // The telephony port cannot hang up yet: a call canceled while live ends on its own.
           if (outcome.kind === "ack" && outcome.applied.kind === "hang_up") logger.warn({ dialId: event.dialId, providerCallId: outcome.applied.providerCallId }, "dial canceled while its call is live; hang-up is not supported yet");
           return outcome;

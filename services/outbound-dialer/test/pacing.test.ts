@@ -24,12 +24,11 @@ describe("two dialer replicas sharing one provider account", () => {
       expect(claimed).toHaveLength(30);
       const busiestSecond = Math.max(...claimed.map((from) => claimed.filter((at) => at >= from && at < from + 1_000).length));
       expect(busiestSecond).toBeLessThanOrEqual(6);
-      // Both replicas placed: the budget is shared, not per process.
       const placedHere = async (replica: (typeof replicas)[number]) =>
         (await replica.context.metrics.registry.getSingleMetric("callflow_dialer_placements_total")?.get())?.values.find((value) => value.labels.outcome === "placed")?.value ?? 0;
+      // Both replicas ran their lanes the whole time, each able to reach the limit alone; which one wins
+      // each token is up to the row lock (on a loaded machine one may win them all), so only the sum is fixed.
       expect(Number(await placedHere(replicas[0]!)) + Number(await placedHere(replicas[1]!))).toBe(30);
-      expect(Number(await placedHere(replicas[0]!))).toBeGreaterThan(0);
-      expect(Number(await placedHere(replicas[1]!))).toBeGreaterThan(0);
       const placedBy = await database.db.dial.findMany({ where: { id: { in: dialIds } }, select: { providerCallId: true, attempt: true } });
       expect(placedBy.every((dial) => dial.attempt === 1 && dial.providerCallId?.startsWith("CA"))).toBe(true);
       expect(new Set(placedBy.map((dial) => dial.providerCallId)).size).toBe(30);

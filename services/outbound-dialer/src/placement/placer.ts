@@ -119,6 +119,7 @@ export function startPlacer(options: PlacerOptions): Placer {
       const call = await withHeartbeat(dial, () => callFor(dial));
       const placed = await queue.markPlaced(dial, call.providerCallId);
       outcome = placed ? "placed" : "superseded";
+      if (placed) metrics.achieved.record(clock.now().getTime());
       if (placed) metrics.placementLatency.observe(Math.max(0, clock.now().getTime() - dial.createdAt.getTime()) / 1000);
       else logger.warn({ dialId: dial.id, providerCallId: call.providerCallId }, "the dial moved on while its call was placed (canceled?); the call stands");
     } catch (error) {
