@@ -156,6 +156,9 @@ const withTimeout = <T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   ]).finally(() => clearTimeout(timer));
 };
 
+/** Longer than any consumer's grace period (25 s by default), so only a stuck step is passed over. */
+const RELEASE_TIMEOUT_MS = 40_000;
+
 const reasonOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -173,8 +176,12 @@ export async function openRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   // Unwound in reverse: what a service opened last goes first, the clients it used after it.
   const releases: (() => Promise<unknown>)[] = [() => telemetry.shutdown()];
+  // Each step is bounded (invariant 7): a client stuck on a connection that died mid-query (a pool
+  // waiting for it to come back) must not keep the process from stopping; it is logged and passed over.
   const unwind = async () => {
-    for (const release of releases.splice(0).reverse()) await release().catch((error: unknown) => logger.warn({ err: error }, "release at stop failed"));
+    for (const release of releases.splice(0).reverse()) {
+      await withTimeout(release(), RELEASE_TIMEOUT_MS, "a release step at stop").catch((error: unknown) => logger.warn({ err: error }, "release at stop failed"));
+    }
   };
 
   // The ops server comes first: /healthz answers while NATS and Postgres are awaited, and /readyz

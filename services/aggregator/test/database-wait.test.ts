@@ -70,7 +70,7 @@ describe("a service started while Postgres is unreachable", () => {
       await settled;
       await gate.shut();
     }
-  });
+  }, 120_000); // Postgres is cut off and restored twice: on a loaded 2-core machine that alone can take most of a minute.
 
   test("exits after the wait limit with a message naming the database host and the limit", async ({ database, messaging }) => {
     const gate = await startTcpGate(postgres);
