@@ -12,7 +12,7 @@
 // Run: pnpm --filter @callflow/bench bench:dialer   (BENCH_DIALER_DIALS, BENCH_DIALER_LIMITS=5,20)
 import { loadavg } from "node:os";
 import { commitWithEvents, type OutboxRelay } from "../packages/messaging/src/index.ts";
-import { startTwilioServer } from "../packages/telephony/src/index.ts";
+import { startTwilioServer, twilioEnvFor } from "../packages/telephony/src/index.ts";
 import { testInfraUrls } from "../packages/testkit/src/env.ts";
 import { createTestNamespace, type TestNamespace } from "../packages/testkit/src/nats.ts";
 import { createTestDatabase, type TestDatabase } from "../packages/testkit/src/postgres.ts";
@@ -61,11 +61,7 @@ async function run(limit: number): Promise<boolean> {
     CALLFLOW_DIALER_CALLS_PER_SECOND: String(limit),
     CALLFLOW_DIALER_CONCURRENCY: "4",
     CALLFLOW_DIALER_TENANT_CONCURRENCY: String(DIALS * 2),
-    CALLFLOW_TELEPHONY_PROVIDER: "twilio",
-    CALLFLOW_TWILIO_ACCOUNT_SID: twilio.accountSid,
-    CALLFLOW_TWILIO_AUTH_TOKEN: twilio.authToken,
-    CALLFLOW_TWILIO_FROM_NUMBER: "+15550100000",
-    CALLFLOW_TWILIO_API_BASE_URL: twilio.baseUrl,
+    ...twilioEnvFor(twilio),
     // Nobody listens there: the carrier's status callbacks are not this bench's subject.
     CALLFLOW_DIALER_CALLBACK_BASE_URL: "http://127.0.0.1:9",
   };

@@ -15,7 +15,7 @@ export { createTwilioTelephony, DEFAULT_TWIML, type TwilioTelephonyOptions } fro
 export { callStatusFromTwilio } from "./twilio/call-status.ts";
 export { markerFromUrl, withMarker } from "./twilio/call-marker.ts";
 export { createSimulatedCarrier, SIMULATED_ACCOUNT_SID, SIMULATED_FROM_NUMBER, type SimulatedCarrier, type SimulatedCarrierOptions } from "./simulated/simulated-carrier.ts";
-export { startTwilioServer, type ApiAnswers, type TwilioServer, type TwilioServerOptions } from "./simulated/twilio-server.ts";
+export { startTwilioServer, twilioEnvFor, type ApiAnswers, type TwilioServer, type TwilioServerOptions } from "./simulated/twilio-server.ts";
 export { twilioSignature, type CallbackDelivery, type CallbackFaults, type CallbackKind } from "./simulated/callback-line.ts";
 export { NUMBER_TABLE, type CallOutcome } from "./simulated/number-table.ts";
 export type { SimulatedCall } from "./simulated/twilio-resources.ts";

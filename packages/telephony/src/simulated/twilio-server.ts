@@ -238,3 +238,12 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     },
   };
 }
+
+/** The telephony variables that point a service's Twilio adapter at a local Twilio-speaking server. */
+export const twilioEnvFor = (server: Pick<TwilioServer, "accountSid" | "authToken" | "baseUrl">): Record<string, string> => ({
+  CALLFLOW_TELEPHONY_PROVIDER: "twilio",
+  CALLFLOW_TWILIO_ACCOUNT_SID: server.accountSid,
+  CALLFLOW_TWILIO_AUTH_TOKEN: server.authToken,
+  CALLFLOW_TWILIO_FROM_NUMBER: "+15550100000",
+  CALLFLOW_TWILIO_API_BASE_URL: server.baseUrl,
+});

@@ -1,7 +1,7 @@
 import type { Topology } from "@callflow/contracts";
 import type { Db, DialPriority } from "@callflow/db";
 import { commitWithEvents, type Clock, type OutboxRelay } from "@callflow/messaging";
-import type { TwilioServer } from "@callflow/telephony";
+import { twilioEnvFor, type TwilioServer } from "@callflow/telephony";
 import { testInfraUrls, type TestDatabase, type TestNamespace } from "@callflow/testkit";
 
 /** The dialer's environment against this test's database, namespace and local Twilio server. */
@@ -12,11 +12,7 @@ export const dialerEnv = (database: TestDatabase, messaging: TestNamespace, twil
   CALLFLOW_LOG_LEVEL: "warn",
   CALLFLOW_DIALER_OPS_PORT: "0",
   CALLFLOW_DIALER_IDLE_POLL_MS: "100",
-  CALLFLOW_TELEPHONY_PROVIDER: "twilio",
-  CALLFLOW_TWILIO_ACCOUNT_SID: twilio.accountSid,
-  CALLFLOW_TWILIO_AUTH_TOKEN: twilio.authToken,
-  CALLFLOW_TWILIO_FROM_NUMBER: "+15550100000",
-  CALLFLOW_TWILIO_API_BASE_URL: twilio.baseUrl,
+  ...twilioEnvFor(twilio),
   // Nobody listens there: the callbacks are the dial-status consumer's business, not these tests'.
   CALLFLOW_DIALER_CALLBACK_BASE_URL: "http://127.0.0.1:9",
   ...overrides,
