@@ -44,7 +44,7 @@ describe("retries by outcome", () => {
       expect(ended.providerCallId).toBe(calls[1]!.sid);
 
       // The request's own row is stamped by Postgres's clock, the rest by the dialer's: left out of the order.
-      const events = await database.db.dialEvent.findMany({ where: { dialId, attempt: { gt: 0 } }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+      const events = await database.db.dialEvent.findMany({ where: { dialId, attempt: { gt: 0 } }, orderBy: { seq: "asc" } });
       expect(events.map((e) => [e.status, e.attempt, e.errorCode])).toEqual([
         ["placing", 1, null],
         ["placed", 1, null],

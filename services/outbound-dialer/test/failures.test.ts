@@ -37,9 +37,9 @@ describe("a dial the carrier or the tenant refuses", () => {
       const [dialId] = await requestDials(database.db, messaging.topology, dialer.context.relay, tenant.id, [{ toNumber: "+14155550005" }]);
       const failed = await waitFor("the dial failed", () => database.db.dial.findFirst({ where: { id: dialId, status: "failed" } }));
       expect(failed).toMatchObject({ errorCode: "provider_unreachable", attempt: 3 });
-      const requeued = await database.db.dialEvent.findMany({ where: { dialId, status: "queued", errorCode: "telephony_unavailable" }, orderBy: { at: "asc" } });
+      const requeued = await database.db.dialEvent.findMany({ where: { dialId, status: "queued", errorCode: "telephony_unavailable" }, orderBy: { seq: "asc" } });
       expect(requeued).toHaveLength(2);
-      const placings = await database.db.dialEvent.findMany({ where: { dialId, status: "placing" }, orderBy: { at: "asc" } });
+      const placings = await database.db.dialEvent.findMany({ where: { dialId, status: "placing" }, orderBy: { seq: "asc" } });
       const gaps = placings.slice(1).map((event, i) => event.at.getTime() - placings[i]!.at.getTime());
       expect(gaps[0]).toBeGreaterThanOrEqual(200);
       expect(gaps[1]).toBeGreaterThanOrEqual(400);

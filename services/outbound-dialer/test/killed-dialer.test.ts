@@ -26,7 +26,7 @@ describe("a dialer killed between the carrier's acceptance and its commit", () =
         const placed = await waitFor("the dial placed", () => database.db.dial.findFirst({ where: { id: dialId, status: "placed" } }), { timeoutMs: 30_000 });
         expect(placed).toMatchObject({ providerCallId: first.sid, attempt: 1 });
         expect([...twilio.calls.values()].filter((call) => call.to === "+14155552468")).toHaveLength(1);
-        const timeline = await database.db.dialEvent.findMany({ where: { dialId }, orderBy: { at: "asc" } });
+        const timeline = await database.db.dialEvent.findMany({ where: { dialId }, orderBy: { seq: "asc" } });
         // The doomed attempt, the take-over, then (when the carrier has not logged the call's first
         // callback yet, a pending marker) a look again later: only ever `placing` until it is adopted.
         const statuses = timeline.map((event) => event.status);

@@ -31,7 +31,7 @@ const summarize = (dial: DialRow): DialSummaryView => ({
 });
 
 export const dialDetail = async (db: Db, tenantId: string, dialId: string): Promise<DialView> => {
-  const dial = await db.dial.findFirst({ where: { id: dialId, tenantId }, include: { events: { orderBy: [{ at: "asc" }, { id: "asc" }] } } });
+  const dial = await db.dial.findFirst({ where: { id: dialId, tenantId }, include: { events: { orderBy: { seq: "asc" } } } });
   if (!dial) throw notFound("dial", dialId);
   return {
     ...summarize(dial),

@@ -47,7 +47,7 @@ export const seedDial = (db: Db, tenantId: string, dial: PlacedDial = {}) => {
 };
 
 export const timeline = async (db: Db, dialId: string) =>
-  (await db.dialEvent.findMany({ where: { dialId }, orderBy: [{ at: "asc" }, { id: "asc" }] })).map((e) => ({ status: e.status, attempt: e.attempt, errorCode: e.errorCode }));
+  (await db.dialEvent.findMany({ where: { dialId }, orderBy: { seq: "asc" } })).map((e) => ({ status: e.status, attempt: e.attempt, errorCode: e.errorCode }));
 
 export const outboxEvents = async <K extends EventKey>(db: Db, topology: Topology, key: K): Promise<EventOf<K>[]> =>
   (await db.outboxEvent.findMany({ where: { subject: topology.subject(key) }, orderBy: { createdAt: "asc" } })).map((row) => decodeEvent(key, row.payload));
