@@ -54,6 +54,8 @@ export async function completeCallIfDone(
     update: { status: "succeeded", finishedAt: now, errorCode: null, errorMessage: null },
   });
   await emit("callCompleted", { tenantId: call.tenantId, callId });
+  // Whether the call becomes a lead is the leads consumer's to decide (the tenant's setting, the call's source).
+  await emit("leadRequested", { tenantId: call.tenantId, callId });
   await enqueueCallNotification(tx, emit, { tenantId: call.tenantId, callId, event: "call.completed", audioVersion });
   return { outcome: "completed" };
 }

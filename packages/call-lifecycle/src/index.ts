@@ -1,7 +1,7 @@
 export { completeCallIfDone, type CompletionOutcome } from "./complete-call.ts";
 export { failCallAtStage, type FailOutcome, type StageFailure } from "./fail-call.ts";
 export { lockCall, stillHoldsStageClaim, type LockedCall } from "./lock-call.ts";
-export { enqueueCallNotification, type CallNotificationEvent } from "./notify.ts";
+export { enqueueCallNotification, enqueueLeadNotification, type CallNotificationEvent, type NotificationEvent } from "./notify.ts";
 export {
   claimLease,
   claimWindow,
@@ -17,3 +17,5 @@ export {
 export { stageRunLeases, type StageRunKey } from "./stage-run-leases.ts";
 export { stageEnum, type CallStage } from "./stages.ts";
 export { callPhase, type CallPhase, type CallPhaseView, type OpenPhase, type PhaseCallFacts, type PhaseStageFacts, type PhaseTime } from "./phase.ts";
+export { queueSingleChunkVersion, recordWholeUpload, type CallAccepted, type StoredAudio, type WholeUpload } from "./intake.ts";
+export { callPrefix, chunkObjectKey } from "./object-keys.ts";

@@ -20,6 +20,8 @@ const samples: { [K in EventKey]: EventInit<K> } = {
   dialRequested: { tenantId: "t1", dialId: "d1", attempt: 1 },
   dialStatusChanged: { tenantId: "t1", dialId: "d1", status: "ringing" },
   dialRecordingReady: { tenantId: "t1", dialId: "d1", callId: "c1" },
+  dialRecordingFetchRequested: { tenantId: "t1", dialId: "d1" },
+  leadRequested: { tenantId: "t1", callId: "c1" },
   messageDeadLettered: { deadLetterId: "dl1", stream: "CALLFLOW_CALLS", consumer: "callflow_merge", subject: "callflow.calls.transcribed", streamSequence: 18446744073709551615n },
 };
 

@@ -22,6 +22,8 @@ export const events = {
   dialRequested: { subject: "dials.requested", stream: "dials", schema: pb.DialRequestedSchema },
   dialStatusChanged: { subject: "dials.status_changed", stream: "dials", schema: pb.DialStatusChangedSchema },
   dialRecordingReady: { subject: "dials.recording_ready", stream: "dials", schema: pb.DialRecordingReadySchema },
+  dialRecordingFetchRequested: { subject: "dials.recording.fetch", stream: "dials", schema: pb.DialRecordingFetchRequestedSchema },
+  leadRequested: { subject: "calls.lead.requested", stream: "calls", schema: pb.LeadRequestedSchema },
   messageDeadLettered: { subject: "deadletters.recorded", stream: "deadLetters", schema: pb.MessageDeadLetteredSchema },
 } as const satisfies Record<string, { subject: string; stream: StreamKey; schema: DescMessage }>;
 

@@ -20,6 +20,10 @@ export const consumers = {
   dialer: { stream: "dials", filter: "dials.requested" },
   // The dialer's forward-only status transitions (services/outbound-dialer/src/status), apart from placing.
   dialStatus: { stream: "dials", filter: "dials.status_changed" },
+  // A placed call's recording into the pipeline (services/ingest, where audio enters).
+  recordingFetch: { stream: "dials", filter: "dials.recording.fetch" },
+  // Completed calls into leads (services/summary, which owns the fields a lead is read from).
+  leads: { stream: "calls", filter: "calls.lead.>" },
 } as const satisfies Record<string, { stream: StreamKey; filter: string }>;
 
 export type ConsumerKey = keyof typeof consumers;

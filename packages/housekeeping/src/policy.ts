@@ -44,6 +44,11 @@ export interface ReaperPolicy {
   readonly outboxGiveUpMs: number;
   /** A dial in `placing` (or later) with no provider call id after this long never reached the provider. */
   readonly dialUnconfirmedMs: number;
+  /**
+   * A placed call's recording fetch (`recording_fetches`): queued this long with no worker taking it, or
+   * running this long since its last heartbeat (the dialer's worker died), it is re-driven.
+   */
+  readonly recordingFetch: { readonly queuedMs: number; readonly heartbeatMs: number };
   /** A recorder call idle (no new chunk) this long without `/finish`. */
   readonly abandonedUploadMs: number;
   readonly abandonedUploadPolicy: AbandonedUploadPolicy;
@@ -76,6 +81,7 @@ export const DEFAULT_POLICY: ReaperPolicy = Object.freeze({
   outboxStaleMs: 60_000,
   outboxGiveUpMs: 60 * MINUTE,
   dialUnconfirmedMs: 60_000,
+  recordingFetch: Object.freeze({ queuedMs: 2 * MINUTE, heartbeatMs: 90 * SECOND }),
   abandonedUploadMs: 60 * MINUTE,
   abandonedUploadPolicy: "finish",
   orphanObjectMs: 24 * 60 * MINUTE,
@@ -116,6 +122,7 @@ export const policyWithAge = (policy: ReaperPolicy, ageMs: number): ReaperPolicy
     unsettledMs: ageMs,
     outboxStaleMs: ageMs,
     dialUnconfirmedMs: ageMs,
+    recordingFetch: { queuedMs: ageMs, heartbeatMs: ageMs },
     abandonedUploadMs: ageMs,
     orphanObjectMs: Math.max(ageMs, policy.orphanObjectMs),
   };

@@ -9,7 +9,9 @@ import type { Commit } from "./calls/commit.ts";
 import { createHttpApp } from "./http/app.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { callReadRoutes, callUploadRoutes } from "./routes/calls.ts";
+import { dialRecordingRoutes } from "./routes/dial-recording.ts";
 import { dialRoutes } from "./routes/dials.ts";
+import { leadRoutes } from "./routes/leads.ts";
 import { dncRoutes } from "./routes/dnc.ts";
 import { recorderChunkRoutes, recorderRoutes } from "./routes/recorder.ts";
 import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
@@ -69,15 +71,16 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(notificationRoutes({ db: deps.db }));
   await app.register(dialRoutes({ db: deps.db, commit: deps.commit }));
   await app.register(dncRoutes({ db: deps.db }));
+  await app.register(leadRoutes({ db: deps.db }));
   await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
-  await app.register(
-    artifactRoutes({
-      db: deps.db,
-      store: deps.store,
-      recordingRedirect: deps.recordingRedirect,
-      reaperPolicy: deps.reaperPolicy,
-      ...(deps.estimate ? { estimate: deps.estimate } : {}),
-    }),
-  );
+  const artifactDeps = {
+    db: deps.db,
+    store: deps.store,
+    recordingRedirect: deps.recordingRedirect,
+    reaperPolicy: deps.reaperPolicy,
+    ...(deps.estimate ? { estimate: deps.estimate } : {}),
+  };
+  await app.register(artifactRoutes(artifactDeps));
+  await app.register(dialRecordingRoutes({ ...artifactDeps, commit: deps.commit }));
   return { app, uploads };
 };

@@ -67,7 +67,7 @@ describe("provider webhooks", () => {
     expect(announced[4]).toMatchObject({ recordingUrl: recording.RecordingUrl, attempt: 2 });
     expect(await db.providerCallback.count()).toBe(5);
 
-    const { handle } = createApplyDialStatus({ db, clock: { now: () => new Date() }, logger: { info: () => {}, warn: () => {} }, retry: { spacingMs: 60_000 } });
+    const { handle } = createApplyDialStatus({ db, clock: { now: () => new Date() }, logger: { info: () => {}, warn: () => {} }, retry: { spacingMs: 60_000 }, topology, recordingMaxAttempts: 3 });
     for (const event of announced) await handle(event);
     expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "completed", finishedAt: expect.any(Date) });
     expect((await db.dialEvent.findMany({ where: { dialId: dial.id } })).map((row) => row.status)).toEqual(["completed"]);

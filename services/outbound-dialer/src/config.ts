@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ConfigError, field, parseConfig, type Env, serviceConnection, serviceFields, workerFields } from "@callflow/config";
+import { storageConfigFromEnv } from "@callflow/storage";
 import { telephonyConfig, telephonyFields } from "@callflow/telephony";
 
 /** Calls per second: a positive number, fractions allowed (0.5 = one call every two seconds). */
@@ -34,6 +35,16 @@ const schema = z.object({
   /** How often the reconciler asks the carrier about dials whose callbacks stopped. */
   CALLFLOW_DIALER_RECONCILE_INTERVAL_MS: field.milliseconds().default(30_000),
   CALLFLOW_DIALER_CALLBACK_BASE_URL: field.url({ protocols: ["http", "https"] }).default("http://127.0.0.1:8080"),
+  /** Attempts at fetching a placed call's recording before it fails `recording_fetch_failed`. */
+  CALLFLOW_DIALER_RECORDING_MAX_ATTEMPTS: field.positiveInt().default(3),
+  /** The wait before the second attempt; each later one waits twice as long (10 s, 20 s: three attempts within a minute). */
+  CALLFLOW_DIALER_RECORDING_RETRY_MS: field.milliseconds().default(10_000),
+  /** A recording larger than this is refused (`recording_too_large`). */
+  CALLFLOW_DIALER_RECORDING_MAX_BYTES: field.positiveInt().default(512 * 1024 * 1024),
+  /** How long after an answered call ends the reconciler waits for its recording callback before asking the provider. */
+  CALLFLOW_DIALER_RECORDING_WAIT_MS: field.milliseconds().default(2 * 60_000),
+  CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
+  CALLFLOW_DIALER_PROBE_TIMEOUT_MS: field.milliseconds().default(30_000),
 });
 
 export type DialerConfig = ReturnType<typeof dialerConfigFromEnv>;
@@ -62,5 +73,13 @@ export const dialerConfigFromEnv = (env: Env = process.env) => {
     attemptRetry: Object.freeze({ spacingMs: e.CALLFLOW_DIALER_RETRY_SPACING_MS }),
     breaker: Object.freeze({ threshold: e.CALLFLOW_DIALER_BREAKER_THRESHOLD, halfOpenMs: e.CALLFLOW_DIALER_BREAKER_HALF_OPEN_MS }),
     callbacks: Object.freeze({ statusCallbackUrl: webhook, recordingStatusCallbackUrl: webhook }),
+    recordings: Object.freeze({
+      maxAttempts: e.CALLFLOW_DIALER_RECORDING_MAX_ATTEMPTS,
+      retryMs: e.CALLFLOW_DIALER_RECORDING_RETRY_MS,
+      maxBytes: e.CALLFLOW_DIALER_RECORDING_MAX_BYTES,
+      waitMs: e.CALLFLOW_DIALER_RECORDING_WAIT_MS,
+      probe: Object.freeze({ ffprobe: e.CALLFLOW_FFPROBE_PATH, timeoutMs: e.CALLFLOW_DIALER_PROBE_TIMEOUT_MS }),
+    }),
+    storage: storageConfigFromEnv(env),
   });
 };

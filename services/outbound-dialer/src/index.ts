@@ -1,4 +1,5 @@
 import { defineConsumer, openRuntime, systemClock, type Clock, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { openStorage } from "@callflow/storage";
 import { openTelephony } from "@callflow/telephony";
 import type { DialerConfig } from "./config.ts";
 import { dialerMetrics, observeCallbackLag } from "./metrics.ts";
@@ -6,8 +7,9 @@ import { createAccountBreaker } from "./placement/account-breaker.ts";
 import { createDialQueue } from "./placement/dial-queue.ts";
 import { startPlacer } from "./placement/placer.ts";
 import { createOnDialRequested, failDialOnDeadLetter } from "./requests/on-dial-requested.ts";
+import { createFetchRecording } from "./recordings/fetch-recording.ts";
 import { createApplyDialStatus } from "./status/apply-dial-status.ts";
-import { reconcileStaleDials } from "./status/reconcile-dials.ts";
+import { reconcileMissingRecordings, reconcileStaleDials } from "./status/reconcile-dials.ts";
 import { startReconcileTimer } from "./status/reconcile-timer.ts";
 
 export { dialerConfigFromEnv, type DialerConfig } from "./config.ts";
@@ -29,6 +31,7 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
   const { clock = systemClock, ...runtimeOptions } = options;
   const runtime = await openRuntime({ service: "outbound-dialer", config, ...runtimeOptions });
   const telephony = await runtime.own("starting telephony", () => openTelephony(config.telephony), (opened) => opened.close());
+  const storage = await runtime.own("waiting for object storage", () => openStorage(config.storage, { logger: runtime.logger }), (opened) => opened.close());
 
   const queue = createDialQueue({
     db: runtime.db,
@@ -54,8 +57,19 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
   // Stopped first: placements in flight commit before telephony and the database close.
   runtime.onStop(() => placer.stop());
   const { db, topology, relay, logger } = runtime;
-  const dialStatus = createApplyDialStatus({ db, clock, logger, retry: config.attemptRetry });
-  const reconciler = startReconcileTimer({ everyMs: config.reconcileIntervalMs, reconcile: () => reconcileStaleDials({ db, topology, relay, telephony, clock, logger, retry: config.attemptRetry }), logger });
+  const recordings = { waitMs: config.recordings.waitMs, maxAttempts: config.recordings.maxAttempts };
+  const dialStatus = createApplyDialStatus({ db, clock, logger, retry: config.attemptRetry, topology, relay, recordingMaxAttempts: config.recordings.maxAttempts });
+  const reconcileDeps = { db, topology, relay, telephony, clock, logger, retry: config.attemptRetry, recordings };
+  const reconciler = startReconcileTimer({
+    everyMs: config.reconcileIntervalMs,
+    reconcile: async () => {
+      const dials = await reconcileStaleDials(reconcileDeps);
+      const missing = await reconcileMissingRecordings(reconcileDeps);
+      return { stale: dials.stale + missing.stale, actions: [...dials.actions, ...missing.actions] };
+    },
+    logger,
+  });
+  const fetchRecording = createFetchRecording({ db, topology, relay, store: storage.store, telephony, clock, logger, policy: config.recordings, heartbeatMs: config.heartbeatMs });
   runtime.onStop(() => reconciler.stop());
 
   return runtime.run({
@@ -77,6 +91,12 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
           return outcome;
         },
         onDeadLetter: dialStatus.onDeadLetter,
+      }),
+      defineConsumer({
+        // Attempts are counted on the fetch row; max_deliver only catches a handler that keeps crashing.
+        declaration: { key: "recordingFetch", ackWaitMs: Math.max(config.ackWaitMs, config.telephony.recordingTimeoutMs + 30_000), maxDeliver: config.recordings.maxAttempts + 5 },
+        concurrency: 2,
+        handler: (event) => fetchRecording(event),
       }),
     ],
   });

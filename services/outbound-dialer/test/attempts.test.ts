@@ -1,14 +1,14 @@
 import { encodeEvent } from "@callflow/contracts";
 import { markerFromUrl, startTwilioServer, type SimulatedCall, type TwilioServer } from "@callflow/telephony";
-import { describe, expect, test, waitFor, type TestDatabase, type TestNamespace } from "@callflow/testkit";
+import { describe, expect, test, waitFor, type TestBucket, type TestDatabase, type TestNamespace } from "@callflow/testkit";
 import { dialerConfigFromEnv, start, type DialerHandle } from "../src/index.ts";
 import { dialerEnv, requestDials, seedTenant } from "./support/harness.ts";
 
 const BUSY = "+14155550002";
 const SPACING_MS = 300;
 
-const startDialer = (database: TestDatabase, messaging: TestNamespace, twilio: TwilioServer) =>
-  start(dialerConfigFromEnv(dialerEnv(database, messaging, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "20", CALLFLOW_DIALER_RETRY_SPACING_MS: String(SPACING_MS) })));
+const startDialer = (database: TestDatabase, messaging: TestNamespace, storage: TestBucket, twilio: TwilioServer) =>
+  start(dialerConfigFromEnv(dialerEnv(database, messaging, storage, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "20", CALLFLOW_DIALER_RETRY_SPACING_MS: String(SPACING_MS) })));
 
 const markerOf = (call: SimulatedCall) => markerFromUrl([call.params.StatusCallback].flat()[0]);
 
@@ -27,9 +27,9 @@ const reportBusyCalls = async (dialer: DialerHandle, messaging: TestNamespace, t
 };
 
 describe("retries by outcome", () => {
-  test("a busy dial with two attempts is placed twice, the second call marked attempt 2, and ends busy after it", async ({ database, messaging }) => {
+  test("a busy dial with two attempts is placed twice, the second call marked attempt 2, and ends busy after it", async ({ database, messaging, storage }) => {
     const twilio = await startTwilioServer();
-    const dialer = await startDialer(database, messaging, twilio);
+    const dialer = await startDialer(database, messaging, storage, twilio);
     try {
       const tenant = await seedTenant(database.db);
       const [dialId] = await requestDials(database.db, messaging.topology, dialer.context.relay, tenant.id, [{ toNumber: BUSY, maxAttempts: 2 }]);
@@ -62,9 +62,9 @@ describe("retries by outcome", () => {
     }
   });
 
-  test("a busy dial with one attempt ends busy at once", async ({ database, messaging }) => {
+  test("a busy dial with one attempt ends busy at once", async ({ database, messaging, storage }) => {
     const twilio = await startTwilioServer();
-    const dialer = await startDialer(database, messaging, twilio);
+    const dialer = await startDialer(database, messaging, storage, twilio);
     try {
       const tenant = await seedTenant(database.db);
       const [dialId] = await requestDials(database.db, messaging.topology, dialer.context.relay, tenant.id, [{ toNumber: BUSY }]);

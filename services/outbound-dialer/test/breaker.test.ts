@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { startTwilioServer, type TwilioServer } from "@callflow/telephony";
-import { describe, expect, test, waitFor, type TestDatabase, type TestNamespace } from "@callflow/testkit";
+import { describe, expect, test, waitFor, type TestBucket, type TestDatabase, type TestNamespace } from "@callflow/testkit";
 import { dialerConfigFromEnv, start } from "../src/index.ts";
 import { dialerEnv, ordinaryNumber, requestDials, seedTenant } from "./support/harness.ts";
 
@@ -25,14 +25,14 @@ const startDownCarrier = async () => {
   };
 };
 
-const startDialer = (database: TestDatabase, messaging: TestNamespace, twilio: Pick<TwilioServer, "accountSid" | "authToken" | "baseUrl">, overrides: Record<string, string> = {}) =>
-  start(dialerConfigFromEnv(dialerEnv(database, messaging, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "20", CALLFLOW_DIALER_RETRY_BASE_MS: "50", ...overrides })));
+const startDialer = (database: TestDatabase, messaging: TestNamespace, storage: TestBucket, twilio: Pick<TwilioServer, "accountSid" | "authToken" | "baseUrl">, overrides: Record<string, string> = {}) =>
+  start(dialerConfigFromEnv(dialerEnv(database, messaging, storage, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "20", CALLFLOW_DIALER_RETRY_BASE_MS: "50", ...overrides })));
 
 describe("a circuit breaker per provider account", () => {
-  test("two 5xx from account A open its breaker: A stops calling, its dial waits for the half-open time, and account B's dialer places the other dials", async ({ database, messaging }) => {
+  test("two 5xx from account A open its breaker: A stops calling, its dial waits for the half-open time, and account B's dialer places the other dials", async ({ database, messaging, storage }) => {
     const down = await startDownCarrier();
     const healthy = await startTwilioServer();
-    const dialerA = await startDialer(database, messaging, down.account, { CALLFLOW_DIALER_CONCURRENCY: "1", CALLFLOW_DIALER_BREAKER_THRESHOLD: "2", CALLFLOW_DIALER_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) });
+    const dialerA = await startDialer(database, messaging, storage, down.account, { CALLFLOW_DIALER_CONCURRENCY: "1", CALLFLOW_DIALER_BREAKER_THRESHOLD: "2", CALLFLOW_DIALER_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) });
     let dialerB: Awaited<ReturnType<typeof startDialer>> | undefined;
     try {
       const tenant = await seedTenant(database.db);
@@ -47,7 +47,7 @@ describe("a circuit breaker per provider account", () => {
       expect(wait).toBeLessThanOrEqual(HALF_OPEN_MS);
       expect(await database.db.dialEvent.count({ where: { dialId: first, status: "queued", errorCode: "telephony_unavailable" } })).toBe(1);
 
-      dialerB = await startDialer(database, messaging, healthy);
+      dialerB = await startDialer(database, messaging, storage, healthy);
       const others = await requestDials(database.db, messaging.topology, dialerA.context.relay, tenant.id, [{ toNumber: ordinaryNumber(2) }, { toNumber: ordinaryNumber(3) }]);
       await waitFor("account B placed the other dials", async () => ((await database.db.dial.count({ where: { id: { in: others }, status: { in: ["placed", "ringing", "in_progress", "completed"] } } })) === 2 ? true : undefined));
       expect([...healthy.calls.values()].map((call) => call.to).sort()).toEqual([ordinaryNumber(2), ordinaryNumber(3)]);

@@ -4,10 +4,10 @@ import { dialerConfigFromEnv, start } from "../src/index.ts";
 import { dialerEnv, requestDials, seedTenant } from "./support/harness.ts";
 
 describe("a dialer killed between the carrier's acceptance and its commit", () => {
-  test("leaves one call, which the next dialer finds by its marker and commits instead of placing another", async ({ database, messaging }) => {
+  test("leaves one call, which the next dialer finds by its marker and commits instead of placing another", async ({ database, messaging, storage }) => {
     // The carrier creates the call at once but holds its 201 back: the doomed dialer never hears of it.
     const twilio = await startTwilioServer({ createDelayMs: 20_000 });
-    const env = dialerEnv(database, messaging, twilio);
+    const env = dialerEnv(database, messaging, storage, twilio);
     const opsPort = await freePort();
     const doomed = spawnService("outbound-dialer", { ...env, CALLFLOW_DIALER_OPS_PORT: String(opsPort) });
     try {

@@ -4,9 +4,9 @@ import { dialerConfigFromEnv, start } from "../src/index.ts";
 import { dialerEnv, ordinaryNumber, requestDials, seedTenant } from "./support/harness.ts";
 
 describe("two dialer replicas sharing one provider account", () => {
-  test("place every one of 30 dials, never more than 5 calls (plus one at the window's edge) in any second", async ({ database, messaging }) => {
+  test("place every one of 30 dials, never more than 5 calls (plus one at the window's edge) in any second", async ({ database, messaging, storage }) => {
     const twilio = await startTwilioServer();
-    const env = dialerEnv(database, messaging, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "5", CALLFLOW_DIALER_CONCURRENCY: "3", CALLFLOW_DIALER_TENANT_CONCURRENCY: "100" });
+    const env = dialerEnv(database, messaging, storage, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "5", CALLFLOW_DIALER_CONCURRENCY: "3", CALLFLOW_DIALER_TENANT_CONCURRENCY: "100" });
     const replicas = [await start(dialerConfigFromEnv(env)), await start(dialerConfigFromEnv(env))];
     try {
       const tenant = await seedTenant(database.db);

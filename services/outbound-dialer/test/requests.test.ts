@@ -5,9 +5,9 @@ import { dialerConfigFromEnv, start } from "../src/index.ts";
 import { dialerEnv, ordinaryNumber, requestDials, seedTenant } from "./support/harness.ts";
 
 describe("dial requests and the tenant's cap", () => {
-  test("a dialRequested delivered again after its dial was placed is acked and places nothing", async ({ database, messaging }) => {
+  test("a dialRequested delivered again after its dial was placed is acked and places nothing", async ({ database, messaging, storage }) => {
     const twilio = await startTwilioServer();
-    const dialer = await start(dialerConfigFromEnv(dialerEnv(database, messaging, twilio)));
+    const dialer = await start(dialerConfigFromEnv(dialerEnv(database, messaging, storage, twilio)));
     try {
       const tenant = await seedTenant(database.db);
       const [dialId] = await requestDials(database.db, messaging.topology, dialer.context.relay, tenant.id, [{ toNumber: ordinaryNumber(1) }]);
@@ -29,9 +29,9 @@ describe("dial requests and the tenant's cap", () => {
     }
   });
 
-  test("a tenant at its concurrency cap waits while another tenant's dials go out", async ({ database, messaging }) => {
+  test("a tenant at its concurrency cap waits while another tenant's dials go out", async ({ database, messaging, storage }) => {
     const twilio = await startTwilioServer();
-    const dialer = await start(dialerConfigFromEnv(dialerEnv(database, messaging, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "20", CALLFLOW_DIALER_TENANT_CONCURRENCY: "2" })));
+    const dialer = await start(dialerConfigFromEnv(dialerEnv(database, messaging, storage, twilio, { CALLFLOW_DIALER_CALLS_PER_SECOND: "20", CALLFLOW_DIALER_TENANT_CONCURRENCY: "2" })));
     try {
       const busy = await seedTenant(database.db);
       const other = await seedTenant(database.db);

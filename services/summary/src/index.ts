@@ -1,6 +1,7 @@
 import { defineConsumer, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import type { SummaryConfig } from "./config.ts";
 import { createSummarizeTranscript, failSummaryOnDeadLetter } from "./handler.ts";
+import { createLeadFromCall } from "./leads/create-lead.ts";
 import { createSummaryStage } from "./stage/summary-stage.ts";
 import type { Summarizer } from "./summarizers/port.ts";
 import { selectSummarizer } from "./summarizers/select-summarizer.ts";
@@ -20,7 +21,8 @@ export interface StartOptions extends ServiceStartOptions {
 
 /**
  * The summary worker: consumes `calls.transcribed`, summarizes the transcript with the configured
- * summarizer and stores the result with callSummarized (the completion consumer takes it from there).
+ * summarizer and stores the result with callSummarized (the completion consumer takes it from there);
+ * and turns completed calls into leads (`leadRequested`), from the fields its summaries extract.
  */
 export async function start(config: SummaryConfig, options: StartOptions = {}): Promise<SummaryHandle> {
   const { summarizer = selectSummarizer(config), ...runtimeOptions } = options;
@@ -36,6 +38,12 @@ export async function start(config: SummaryConfig, options: StartOptions = {}): 
         prefetch: config.concurrency,
         handler: createSummarizeTranscript({ stage, summarizer, logger: runtime.logger, heartbeatMs: config.heartbeatMs }),
         onDeadLetter: failSummaryOnDeadLetter(stage),
+      }),
+      defineConsumer({
+        // Leads: a completed call's summary fields into its lead (one per call, refreshed by a re-run).
+        declaration: { key: "leads", ackWaitMs: 30_000, maxDeliver: config.maxDeliver },
+        concurrency: 2,
+        handler: createLeadFromCall({ db: runtime.db, topology: runtime.topology, relay: runtime.relay, logger: runtime.logger }),
       }),
     ],
   });

@@ -1,5 +1,6 @@
 import { deleteOrphanObjects } from "./orphan-objects.ts";
 import { reapOverdueChunks } from "./overdue-chunks.ts";
+import { reapOverdueRecordingFetches } from "./overdue-recording-fetches.ts";
 import { reapOverdueStageRuns } from "./overdue-stage-runs.ts";
 import { republishStaleOutbox } from "./stale-outbox.ts";
 import { anySweep } from "./sweep.ts";
@@ -19,6 +20,7 @@ export const allSweeps = [
   anySweep(reapOverdueStageRuns),
   anySweep(completeSettledCalls),
   anySweep(failUnconfirmedDials),
+  anySweep(reapOverdueRecordingFetches),
   anySweep(republishStaleOutbox),
   anySweep(deleteOrphanObjects),
 ];

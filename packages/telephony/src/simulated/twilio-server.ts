@@ -33,6 +33,10 @@ export interface ApiAnswers {
    * which a dialer killed mid-placement leaves a call it never heard of.
    */
   createDelayMs: number;
+  /** The next this many recording downloads (media, not `.json`) answer 500, as Twilio's API does in an outage. */
+  recordingFailures: number;
+  /** The next this many recording downloads announce their whole length, send half of it and drop the connection. */
+  recordingCuts: number;
 }
 
 /** A local server speaking Twilio's Programmable Voice REST API, its callbacks and its recordings. */
@@ -88,7 +92,7 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
   const deliveries: CallbackDelivery[] = [];
   const errors: Error[] = [];
   const faults: CallbackFaults = { lose: [], duplicate: [], order: "as-they-happen", delayMs: 0, ...options.faults };
-  const answers: ApiAnswers = { createDelayMs: options.createDelayMs ?? 0 };
+  const answers: ApiAnswers = { createDelayMs: options.createDelayMs ?? 0, recordingFailures: 0, recordingCuts: 0 };
   const pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
     pending.add(work);
@@ -164,7 +168,16 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     const recording = recordings.get(sid);
     if (!recording || (extension !== undefined && extension !== ".json" && extension !== ".wav")) return notFound(res, path);
     if (extension === ".json") return send(res, 200, recordingJson(recording, accountSid, baseUrl));
+    if (answers.recordingFailures > 0) {
+      answers.recordingFailures -= 1;
+      return send(res, 500, errorJson(500, 20500, "Internal Server Error"));
+    }
     res.writeHead(200, { "content-type": "audio/x-wav", "content-length": String(recording.wav.length) });
+    if (answers.recordingCuts > 0) {
+      answers.recordingCuts -= 1;
+      res.write(recording.wav.subarray(0, Math.floor(recording.wav.length / 2)), () => res.destroy());
+      return;
+    }
     res.end(recording.wav);
   };
 

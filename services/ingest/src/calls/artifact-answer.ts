@@ -41,7 +41,8 @@ export type ArtifactAnswer =
   | { kind: "ready" }
   | {
       kind: "pending";
-      stage: StageName;
+      /** `recording_fetch`: a placed call's recording on its way from the provider (GET /v1/dials/{id}/recording). */
+      stage: StageName | "recording_fetch";
       stageStatus: StageStatus | "waiting";
       retryAfterSeconds: number;
       progress: { chunksDone: number; chunksTotal: number | null };

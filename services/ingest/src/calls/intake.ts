@@ -8,21 +8,9 @@ import type { Commit, Emit, TransactionClient } from "./commit.ts";
  * events announcing them in one transaction, before the client hears 2xx. Every query names the tenant.
  */
 
-export interface CallAccepted {
-  id: string;
-  status: "uploading" | "processing" | "completed" | "failed";
-  audioVersion: number;
-}
+import type { CallAccepted } from "@callflow/call-lifecycle";
 
-export interface WholeUpload {
-  tenantId: string;
-  /** Chosen by the caller: the tus upload id, or a fresh UUID. Recording the same id twice is a no-op. */
-  callId: string;
-  source: "upload" | "resumable" | "dial";
-  audio: ReceivedAudio;
-  failurePolicy?: FailurePolicy;
-  metadata?: Prisma.InputJsonObject;
-}
+export { queueSingleChunkVersion, recordWholeUpload, type CallAccepted, type WholeUpload } from "@callflow/call-lifecycle";
 
 /** Locks the tenant's call row for the rest of the transaction; null when it does not exist. */
 export const lockCall = async (tx: TransactionClient, tenantId: string, callId: string) => {
@@ -31,56 +19,6 @@ export const lockCall = async (tx: TransactionClient, tenantId: string, callId: 
   if (rows.length === 0) return null;
   return tx.call.findUniqueOrThrow({ where: { id: callId } });
 };
-
-/** Chunk rows queued for transcription plus the transcription stage run, for one audio version. */
-export const queueSingleChunkVersion = async (
-  tx: TransactionClient,
-  emit: Emit,
-  input: { tenantId: string; callId: string; audioVersion: number; audio: ReceivedAudio },
-): Promise<void> => {
-  const { tenantId, callId, audioVersion, audio } = input;
-  const chunk = await tx.chunk.create({
-    data: {
-      tenantId,
-      callId,
-      audioVersion,
-      index: 0,
-      objectKey: audio.key,
-      contentType: audio.contentType,
-      sizeBytes: BigInt(audio.sizeBytes),
-      durationSeconds: audio.durationSeconds,
-      status: "queued",
-    },
-    select: { id: true, attempt: true },
-  });
-  await tx.stageRun.create({ data: { tenantId, callId, stage: "transcription", audioVersion, status: "queued" } });
-  await emit("chunkReady", { tenantId, callId, chunkId: chunk.id, chunkIndex: 0, attempt: chunk.attempt });
-  await emit("callUploadFinished", { tenantId, callId, chunkCount: 1 });
-};
-
-/** A whole recording (POST /v1/calls, a finished tus upload, a dial's recording) enters the pipeline. */
-export const recordWholeUpload = (commit: Commit, input: WholeUpload): Promise<CallAccepted & { created: boolean }> =>
-  commit(async (tx, emit) => {
-    const existing = await tx.call.findFirst({ where: { id: input.callId, tenantId: input.tenantId }, select: { status: true, audioVersion: true } });
-    if (existing) return { id: input.callId, ...existing, created: false };
-    await tx.call.create({
-      data: {
-        id: input.callId,
-        tenantId: input.tenantId,
-        status: "processing",
-        source: input.source,
-        uploadFinishedAt: new Date(),
-        expectedChunkCount: 1,
-        durationSeconds: input.audio.durationSeconds,
-        sizeBytes: BigInt(input.audio.sizeBytes),
-        contentType: input.audio.contentType,
-        failurePolicy: input.failurePolicy ?? "fail",
-        metadata: input.metadata ?? {},
-      },
-    });
-    await queueSingleChunkVersion(tx, emit, { tenantId: input.tenantId, callId: input.callId, audioVersion: 1, audio: input.audio });
-    return { id: input.callId, status: "processing" as const, audioVersion: 1, created: true };
-  });
 
 /** A recorder opens a call and then sends its chunks one by one. */
 export const openRecorderCall = (

@@ -43,7 +43,7 @@ const summaryView = z.object({
 const artifactErrors = errorResponses(401, 404, 422, 429, 500);
 
 /** Everything but "ready" ends the request here: 202 + Retry-After, 404, or the terminal error. */
-const answerUnlessReady = (answer: ArtifactAnswer, reply: FastifyReply): boolean => {
+export const answerUnlessReady = (answer: ArtifactAnswer, reply: FastifyReply): boolean => {
   switch (answer.kind) {
     case "ready":
       return false;
@@ -78,6 +78,47 @@ export interface ArtifactRouteDeps extends Pick<CallRouteDeps, "db"> {
 }
 
 const CODEC_TYPES: Record<string, string> = { flac: "audio/flac", mp3: "audio/mpeg", opus: "audio/ogg", vorbis: "audio/ogg", aac: "audio/mp4", pcm_s16le: "audio/wav", wav: "audio/wav" };
+
+export const recordingQuery = z.object({ redirect: z.enum(["true", "false"]).optional().describe("Answer 302 to a presigned URL instead of streaming") });
+
+export const recordingResponses = {
+  200: z.unknown().describe("The audio"),
+  206: z.unknown().describe("The requested byte range of the audio"),
+  202: pendingView,
+  ...artifactErrors,
+  416: artifactErrors[404]!,
+};
+
+/**
+ * A call's merged recording as the player gets it (invariant 10): 202 + Retry-After while it is made,
+ * 404 or the terminal error when it never will be, else the audio (Range) or a presigned redirect.
+ */
+export const serveCallRecording = async (
+  deps: ArtifactRouteDeps,
+  tenantId: string,
+  callId: string,
+  request: { query: z.infer<typeof recordingQuery>; headers: { range?: string | undefined } },
+  reply: FastifyReply,
+): Promise<FastifyReply> => {
+  const { facts, recording } = await loadArtifact(deps.db, tenantId, callId, "recording", deps.reaperPolicy);
+  if (answerUnlessReady(answerForArtifact(facts, deps.estimate), reply) || !recording) return reply;
+  const redirect = request.query.redirect === undefined ? deps.recordingRedirect : request.query.redirect === "true";
+  if (redirect) return reply.redirect(await deps.store.presignGet(recording.objectKey, 300), 302);
+
+  const size = recording.sizeBytes !== null ? Number(recording.sizeBytes) : ((await deps.store.head(recording.objectKey))?.size ?? 0);
+  const range = parseRange(request.headers.range, size);
+  if (range === "unsatisfiable") {
+    return reply.code(416).header("content-range", `bytes */${size}`).send(errorJson("range_not_satisfiable", `the recording has ${size} bytes`));
+  }
+  const download = await deps.store.getStream(recording.objectKey, range ? { range } : {});
+  reply
+    .header("accept-ranges", "bytes")
+    .header("content-type", download.contentType ?? CODEC_TYPES[recording.codec ?? ""] ?? "application/octet-stream")
+    .header("content-length", String(download.contentLength))
+    .header("etag", `"${download.etag}"`);
+  if (range) reply.code(206).header("content-range", `bytes ${range.start}-${range.end}/${size}`);
+  return reply.send(download.body);
+};
 
 /** GET /v1/calls/{id}/transcript|summary|recording (invariant 10). */
 export const artifactRoutes =
@@ -120,36 +161,11 @@ export const artifactRoutes =
           summary: "The call's merged, verified recording (Range supported, or a redirect to a presigned URL)",
           tags: ["artifacts"],
           params,
-          querystring: z.object({ redirect: z.enum(["true", "false"]).optional().describe("Answer 302 to a presigned URL instead of streaming") }),
+          querystring: recordingQuery,
           headers: z.object({ range: z.string().optional() }),
-          response: {
-            200: z.unknown().describe("The audio"),
-            206: z.unknown().describe("The requested byte range of the audio"),
-            202: pendingView,
-            ...artifactErrors,
-            416: artifactErrors[404]!,
-          },
+          response: recordingResponses,
         },
       },
-      async (request, reply) => {
-        const { facts, recording } = await loadArtifact(deps.db, tenantOf(request), callIdOf(request.params), "recording", deps.reaperPolicy);
-        if (answerUnlessReady(answerForArtifact(facts, deps.estimate), reply) || !recording) return reply;
-        const redirect = request.query.redirect === undefined ? deps.recordingRedirect : request.query.redirect === "true";
-        if (redirect) return reply.redirect(await deps.store.presignGet(recording.objectKey, 300), 302);
-
-        const size = recording.sizeBytes !== null ? Number(recording.sizeBytes) : ((await deps.store.head(recording.objectKey))?.size ?? 0);
-        const range = parseRange(request.headers.range, size);
-        if (range === "unsatisfiable") {
-          return reply.code(416).header("content-range", `bytes */${size}`).send(errorJson("range_not_satisfiable", `the recording has ${size} bytes`));
-        }
-        const download = await deps.store.getStream(recording.objectKey, range ? { range } : {});
-        reply
-          .header("accept-ranges", "bytes")
-          .header("content-type", download.contentType ?? CODEC_TYPES[recording.codec ?? ""] ?? "application/octet-stream")
-          .header("content-length", String(download.contentLength))
-          .header("etag", `"${download.etag}"`);
-        if (range) reply.code(206).header("content-range", `bytes ${range.start}-${range.end}/${size}`);
-        return reply.send(download.body);
-      },
+      async (request, reply) => serveCallRecording(deps, tenantOf(request), callIdOf(request.params), request, reply),
     );
   };

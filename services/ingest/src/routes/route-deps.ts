@@ -24,3 +24,4 @@ const pathIdOf =
 
 export const callIdOf = pathIdOf("call");
 export const dialIdOf = pathIdOf("dial");
+export const leadIdOf = pathIdOf("lead");

@@ -134,14 +134,15 @@ export function createDialQueue(deps: { db: Db; topology: Topology; relay: Pick<
      * whose heartbeat is stale is a dead dialer's: claimed as it is, to be fenced by its marker.
      */
     async claimNext(): Promise<Claim> {
-      const now = deps.clock.now();
-      const staleBefore = new Date(now.getTime() - policy.staleAfterMs);
       try {
         return await commit(async (tx, emit): Promise<Claim> => {
           // The token first: its row lock makes the claims of one account take turns, so the most urgent
           // dial goes to whoever holds it and the tenant counts below cannot race.
-          const token = await takePacingToken(tx, policy.account, now, policy.callsPerSecond);
+          const token = await takePacingToken(tx, policy.account, deps.clock, policy.callsPerSecond);
           if (!token.taken) return { kind: "paced", waitMs: token.waitMs };
+          // The claim's time is the token's: read under the account's lock, so claims are stamped in their order.
+          const now = token.at;
+          const staleBefore = new Date(now.getTime() - policy.staleAfterMs);
           // Tenants at their cap are counted once, not once per waiting dial.
           const [dial] = await tx.$queryRaw<DialRow[]>`
             WITH capped AS (

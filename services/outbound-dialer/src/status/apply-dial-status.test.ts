@@ -1,4 +1,4 @@
-import { decodeEvent, encodeEvent, type DialStatusChanged } from "@callflow/contracts";
+import { decodeEvent, encodeEvent, topology, type DialStatusChanged } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { describe, expect, test } from "@callflow/testkit";
 import { createApplyDialStatus, STATUS_REPORT_LOST, type StatusOutcome } from "./apply-dial-status.ts";
@@ -7,7 +7,7 @@ import { movableClock, quietLogger, seedDial, seedTenant, timeline } from "./sta
 const setup = async (db: Db, dial: Parameters<typeof seedDial>[2] = {}) => {
   const tenantId = await seedTenant(db);
   const row = await seedDial(db, tenantId, dial);
-  const { handle, onDeadLetter } = createApplyDialStatus({ db, clock: movableClock(new Date()), logger: quietLogger, retry: { spacingMs: 60_000 } });
+  const { handle, onDeadLetter } = createApplyDialStatus({ db, clock: movableClock(new Date()), logger: quietLogger, retry: { spacingMs: 60_000 }, topology: topology(), recordingMaxAttempts: 3 });
   const report = (status: string, fields: Partial<Omit<DialStatusChanged, "$typeName" | "$unknown">> = {}): DialStatusChanged =>
     decodeEvent("dialStatusChanged", encodeEvent("dialStatusChanged", { tenantId, dialId: row.id, status, attempt: row.attempt, providerCallId: row.providerCallId ?? "", ...fields }));
   return { tenantId, dial: row, handle, onDeadLetter, report };
@@ -113,6 +113,16 @@ describe("applying dial status reports", () => {
     await onDeadLetter(event, { eventKey: "dialStatusChanged", reason: "terminated", errorCode: "unknown_dial_status", errorMessage: "no such status" });
     await onDeadLetter(event, { eventKey: "dialStatusChanged", reason: "terminated", errorCode: "unknown_dial_status", errorMessage: "no such status" });
     expect(await db.dial.findUniqueOrThrow({ where: { id: dial.id } })).toMatchObject({ status: "ringing", errorCode: STATUS_REPORT_LOST, errorMessage: expect.stringContaining("no such status") });
+  });
+
+  test("a recording callback queues the recording's fetch once, with the dial's id only on the event", async ({ database: { db } }) => {
+    const { dial, handle, report } = await setup(db, { status: "completed" });
+    expect(appliedOf(await handle(report("recording_ready", { recordingUrl: "https://api.twilio.com/rec" })))).toEqual({ kind: "recording_queued" });
     expect(appliedOf(await handle(report("recording_ready", { recordingUrl: "https://api.twilio.com/rec" })))).toEqual({ kind: "ignored", reason: "recording" });
+    expect(await db.recordingFetch.findUniqueOrThrow({ where: { dialId: dial.id } })).toMatchObject({ status: "queued", attempt: 0, recordingUrl: "https://api.twilio.com/rec", callId: expect.any(String) });
+    const queued = await db.outboxEvent.findMany({ where: { subject: topology().subject("dialRecordingFetchRequested") } });
+    expect(queued.map((row) => decodeEvent("dialRecordingFetchRequested", row.payload))).toEqual([expect.objectContaining({ dialId: dial.id })]);
+    // Another attempt's recording is not this dial's.
+    expect(appliedOf(await handle(report("recording_ready", { recordingUrl: "https://api.twilio.com/other", attempt: dial.attempt + 1 })))).toEqual({ kind: "ignored", reason: "stale_attempt" });
   });
 });

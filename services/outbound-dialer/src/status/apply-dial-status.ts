@@ -1,7 +1,8 @@
-import type { DialStatusChanged } from "@callflow/contracts";
+import type { DialStatusChanged, Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
-import { ack, dead, retry, type AckOutcome, type Clock, type DeadLetterHook, type DeadOutcome, type Delivery, type RetryOutcome } from "@callflow/messaging";
+import { ack, commitWithEvents, dead, retry, type AckOutcome, type Clock, type DeadLetterHook, type DeadOutcome, type Delivery, type OutboxRelay, type RetryOutcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
+import { queueRecordingFetch } from "../recordings/queue-fetch.ts";
 import { advanceDial, DIAL_ROW, isFinished, isReportedStatus, type RetryPolicy, type Transition } from "./dial-transition.ts";
 
 export interface ApplyDialStatusDeps {
@@ -10,6 +11,10 @@ export interface ApplyDialStatusDeps {
   logger: Pick<Logger, "info" | "warn">;
   /** Busy and no-answer attempts are tried again up to the dial's `max_attempts`, this far apart. */
   retry: RetryPolicy;
+  /** A recording callback queues the recording's fetch (its event through the outbox). */
+  topology: Topology;
+  relay?: Pick<OutboxRelay, "publishNow"> | undefined;
+  recordingMaxAttempts: number;
 }
 
 /** ingest's word for a recording status callback (services/ingest/src/webhooks/twilio-dial-callback.ts). */
@@ -19,6 +24,8 @@ export const RECORDING_READY = "recording_ready";
 export type Applied =
   | Transition
   | { kind: "ignored"; reason: "unknown_dial" | "stale_attempt" | "other_call" | "not_a_report" | "recording" }
+  /** A recording callback: the recording's fetch is queued (once per dial). */
+  | { kind: "recording_queued" }
   /** The dial was canceled while its call is live: the caller should hang the call up. */
   | { kind: "hang_up"; providerCallId: string };
 
@@ -43,7 +50,7 @@ export const STATUS_REPORT_LOST = "status_report_dead_lettered";
  */
 export const createApplyDialStatus = (deps: ApplyDialStatusDeps) => {
   const applyOnce = (event: DialStatusChanged): Promise<Applied> =>
-    deps.db.$transaction(async (tx): Promise<Applied> => {
+    commitWithEvents(deps.db, deps.topology, async (tx, emit): Promise<Applied> => {
       const dial = await tx.dial.findUnique({ where: { id: event.dialId }, select: DIAL_ROW });
       if (!dial || dial.tenantId !== event.tenantId) return { kind: "ignored", reason: "unknown_dial" };
       const live = dial.providerCallId ?? event.providerCallId;
@@ -52,11 +59,15 @@ export const createApplyDialStatus = (deps: ApplyDialStatusDeps) => {
       }
       if (event.attempt !== dial.attempt) return { kind: "ignored", reason: "stale_attempt" };
       if (dial.providerCallId && dial.providerCallId !== event.providerCallId) return { kind: "ignored", reason: "other_call" };
-      if (event.status === RECORDING_READY) return { kind: "ignored", reason: "recording" };
+      if (event.status === RECORDING_READY) {
+        if (!event.recordingUrl) return { kind: "ignored", reason: "not_a_report" };
+        const queued = await queueRecordingFetch(tx, emit, { tenantId: dial.tenantId, dialId: dial.id, recordingUrl: event.recordingUrl, maxAttempts: deps.recordingMaxAttempts });
+        return queued ? { kind: "recording_queued" } : { kind: "ignored", reason: "recording" };
+      }
       if (!isReportedStatus(event.status)) return { kind: "ignored", reason: "not_a_report" };
       if (dial.status === "canceled" && !isFinished(event.status)) return { kind: "hang_up", providerCallId: live };
       return advanceDial(tx, dial, { status: event.status, providerCallId: event.providerCallId, durationSeconds: event.durationSeconds || undefined, source: "twilio callback" }, deps.clock.now(), deps.retry);
-    });
+    }, deps.relay);
 
   const handle = async (event: DialStatusChanged, _ctx?: Pick<Delivery, "deliveryCount">): Promise<StatusOutcome> => {
     if (event.status !== RECORDING_READY && event.providerCallId && !isReportedStatus(event.status)) {

@@ -3,6 +3,7 @@ import { Prisma, type Db, type DialStatus } from "@callflow/db";
 import { commitWithEvents, RetryableError, type Clock, type OutboxRelay } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import type { CallStatus, Telephony } from "@callflow/telephony";
+import { queueRecordingFetch, recordNoRecording } from "../recordings/queue-fetch.ts";
 import { advanceDial, DIAL_ROW, isFinished, type ReportedStatus, type RetriedOutcome, type RetryPolicy, type Transition } from "./dial-transition.ts";
 
 /** How long a dial may sit in each status without news before the provider is asked, and how often it may fail to answer. */
@@ -36,7 +37,15 @@ export interface ReconcileDialsDeps {
   deadlines?: Partial<ReconcileDeadlines>;
   /** As for callbacks: a busy or unanswered attempt with attempts left is queued again. */
   retry?: RetryPolicy | undefined;
+  /**
+   * Recordings: a dial the reconciler settles `completed` has its recording's fetch queued; an answered
+   * call whose recording callback has not come `waitMs` after it ended is asked about (`getCall`).
+   */
+  recordings?: { waitMs: number; maxAttempts: number } | undefined;
 }
+
+/** After this long without a recording, an answered call is taken to have none. */
+const NO_RECORDING_AFTER_MS = 10 * 60_000;
 
 export const PROVIDER_UNREACHABLE = "provider_unreachable";
 export const PROVIDER_REJECTED = "provider_rejected";
@@ -51,7 +60,9 @@ export type ReconcileAction =
   | { dialId: string; outcome: "unreachable"; tries: number; error: string }
   | { dialId: string; outcome: "failed"; errorCode: string; error: string }
   /** Changed meanwhile (a callback arrived, the API canceled): the next pass looks again. */
-  | { dialId: string; outcome: "raced" };
+  | { dialId: string; outcome: "raced" }
+  /** A completed dial's recording, whose callback never came: its fetch queued, or none to fetch. */
+  | { dialId: string; outcome: "recording_queued" | "no_recording" };
 
 export interface ReconcileReport {
   /** Stale dials found (at most `batch`). */
@@ -155,6 +166,9 @@ const reconcileOne = async (deps: ReconcileDialsDeps, deadlines: ReconcileDeadli
     if (!current) return { kind: "raced" };
     const moved = await advanceDial(tx, current, { status, providerCallId: dial.providerCallId, durationSeconds: facts.durationSeconds, source: "reconciler (getCall)" }, now, deps.retry);
     if (moved.kind === "moved") {
+      if (moved.to === "completed" && facts.recordingUrl && deps.recordings) {
+        await queueRecordingFetch(tx, emit, { tenantId: dial.tenantId, dialId: dial.id, recordingUrl: facts.recordingUrl, maxAttempts: deps.recordings.maxAttempts });
+      }
       await emit("dialStatusChanged", {
         tenantId: dial.tenantId,
         dialId: dial.id,
@@ -174,4 +188,44 @@ const reconcileOne = async (deps: ReconcileDialsDeps, deadlines: ReconcileDeadli
   if (transition.kind === "requeued") return { dialId: dial.id, outcome: "requeued", from: transition.from, ended: transition.outcome };
   if (transition.kind === "moved") return { dialId: dial.id, outcome: isFinished(transition.to) ? "settled" : "advanced", from: transition.from, to: transition.to };
   return { dialId: dial.id, outcome: "confirmed", status: transition.current };
+};
+
+/**
+ * Answered calls (`completed`) whose recording callback was lost: `waitMs` after the call ended with no
+ * fetch queued, the provider is asked for the call's recording and its fetch queued; a call still
+ * without one `NO_RECORDING_AFTER_MS` after it ended is recorded as having none (the recording
+ * endpoints answer 404 `no_recording`). A provider that does not answer is asked again next pass.
+ */
+export const reconcileMissingRecordings = async (deps: ReconcileDialsDeps & { recordings: { waitMs: number; maxAttempts: number } }): Promise<ReconcileReport> => {
+  const deadlines = { ...DEFAULT_RECONCILE_DEADLINES, ...deps.deadlines };
+  const now = deps.clock.now();
+  const missing = await deps.db.$queryRaw<{ id: string; tenantId: string; providerCallId: string; finishedAt: Date }[]>`
+    SELECT d.id::text AS id, d.tenant_id::text AS "tenantId", d.provider_call_id AS "providerCallId", d.finished_at AS "finishedAt"
+      FROM dials d
+     WHERE d.status = 'completed' AND d.provider_call_id IS NOT NULL
+       AND d.finished_at <= ${new Date(now.getTime() - deps.recordings.waitMs)}::timestamptz
+       AND NOT EXISTS (SELECT 1 FROM recording_fetches f WHERE f.dial_id = d.id)
+     ORDER BY d.finished_at
+     LIMIT ${deadlines.batch}`;
+  const actions: ReconcileAction[] = [];
+  for (const dial of missing) {
+    let recordingUrl: string | undefined;
+    try {
+      ({ recordingUrl } = await deps.telephony.getCall(dial.providerCallId));
+    } catch (error) {
+      deps.logger.warn({ dial: dial.id, err: error }, "asking the carrier for a completed call's recording failed; asking again next pass");
+      continue;
+    }
+    const commit = <T>(work: Parameters<typeof commitWithEvents<T>>[2]) => commitWithEvents(deps.db, deps.topology, work, deps.relay);
+    if (recordingUrl) {
+      const url = recordingUrl;
+      if (await commit((tx, emit) => queueRecordingFetch(tx, emit, { tenantId: dial.tenantId, dialId: dial.id, recordingUrl: url, maxAttempts: deps.recordings.maxAttempts }))) {
+        actions.push({ dialId: dial.id, outcome: "recording_queued" });
+      }
+    } else if (dial.finishedAt.getTime() <= now.getTime() - NO_RECORDING_AFTER_MS) {
+      const reason = `the carrier has no recording for call ${dial.providerCallId} ${Math.round((now.getTime() - dial.finishedAt.getTime()) / 60_000)} minutes after it ended`;
+      if (await commit((tx) => recordNoRecording(tx, { tenantId: dial.tenantId, dialId: dial.id, reason, now }))) actions.push({ dialId: dial.id, outcome: "no_recording" });
+    }
+  }
+  return { stale: missing.length, actions };
 };

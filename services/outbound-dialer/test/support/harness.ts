@@ -2,16 +2,27 @@ import type { Topology } from "@callflow/contracts";
 import type { Db, DialPriority } from "@callflow/db";
 import { commitWithEvents, type Clock, type OutboxRelay } from "@callflow/messaging";
 import { twilioEnvFor, type TwilioServer } from "@callflow/telephony";
-import { testInfraUrls, type TestDatabase, type TestNamespace } from "@callflow/testkit";
+import { EMBEDDED_S3_CREDENTIALS } from "@callflow/storage";
+import { testInfraUrls, type TestBucket, type TestDatabase, type TestNamespace } from "@callflow/testkit";
 
-/** The dialer's environment against this test's database, namespace and local Twilio server. */
-export const dialerEnv = (database: TestDatabase, messaging: TestNamespace, twilio: Pick<TwilioServer, "accountSid" | "authToken" | "baseUrl">, overrides: Record<string, string> = {}): Record<string, string> => ({
+/** The dialer's environment against this test's database, namespace, bucket (placed calls' recordings) and local Twilio server. */
+export const dialerEnv = (
+  database: TestDatabase,
+  messaging: TestNamespace,
+  storage: Pick<TestBucket, "endpoint" | "bucket">,
+  twilio: Pick<TwilioServer, "accountSid" | "authToken" | "baseUrl">,
+  overrides: Record<string, string> = {},
+): Record<string, string> => ({
   CALLFLOW_DATABASE_URL: database.url,
   CALLFLOW_NATS_URL: testInfraUrls().nats,
   CALLFLOW_NAMESPACE: messaging.namespace,
   CALLFLOW_LOG_LEVEL: "warn",
   CALLFLOW_DIALER_OPS_PORT: "0",
   CALLFLOW_DIALER_IDLE_POLL_MS: "100",
+  CALLFLOW_S3_ENDPOINT: storage.endpoint,
+  CALLFLOW_S3_BUCKET: storage.bucket,
+  CALLFLOW_S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
+  CALLFLOW_S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
   ...twilioEnvFor(twilio),
   // Nobody listens there: the callbacks are the dial-status consumer's business, not these tests'.
   CALLFLOW_DIALER_CALLBACK_BASE_URL: "http://127.0.0.1:9",

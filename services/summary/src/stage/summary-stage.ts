@@ -116,6 +116,9 @@ export function createSummaryStage(deps: { db: Db; topology: Topology; relay?: P
             select: { id: true },
           });
           await emit("callSummarized", { tenantId: key.tenantId, callId: key.callId, summaryId: row.id });
+          // A re-run on a completed call: completion will not announce it again, so its lead is refreshed from here.
+          const call = await tx.call.findUnique({ where: { id: key.callId }, select: { status: true, audioVersion: true } });
+          if (call?.status === "completed" && call.audioVersion === key.audioVersion) await emit("leadRequested", { tenantId: key.tenantId, callId: key.callId });
           return { stored: true, summaryId: row.id, revision };
         },
         relay,

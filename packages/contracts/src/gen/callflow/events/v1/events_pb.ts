@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file callflow/events/v1/events.proto.
  */
 export const file_callflow_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jYWxsZmxvdy9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJjYWxsZmxvdy5ldmVudHMudjEiaAoKQ2h1bmtSZWFkeRIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghjaHVua19pZBgDIAEoCRITCgtjaHVua19pbmRleBgEIAEoDRIPCgdhdHRlbXB0GAUgASgNIm4KEENodW5rVHJhbnNjcmliZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEAoIY2h1bmtfaWQYAyABKAkSEwoLY2h1bmtfaW5kZXgYBCABKA0SDwoHYXR0ZW1wdBgFIAEoDSJ9CgtDaHVua0ZhaWxlZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghjaHVua19pZBgDIAEoCRITCgtjaHVua19pbmRleBgEIAEoDRIPCgdhdHRlbXB0GAUgASgNEhIKCmVycm9yX2NvZGUYBiABKAkiTQoSQ2FsbFVwbG9hZEZpbmlzaGVkEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhMKC2NodW5rX2NvdW50GAMgASgNInQKD0NhbGxUcmFuc2NyaWJlZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIVCg10cmFuc2NyaXB0X2lkGAMgASgJEg8KB3BhcnRpYWwYBCABKAgSFQoNYXVkaW9fdmVyc2lvbhgFIAEoDSJGCgpDYWxsTWVyZ2VkEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhQKDHJlY29yZGluZ19pZBgDIAEoCSJICg5DYWxsU3VtbWFyaXplZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzdW1tYXJ5X2lkGAMgASgJIjMKDUNhbGxDb21wbGV0ZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkibgoKQ2FsbEZhaWxlZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIoCgVzdGFnZRgDIAEoDjIZLmNhbGxmbG93LmV2ZW50cy52MS5TdGFnZRISCgplcnJvcl9jb2RlGAQgASgJIoEBCg1TdGFnZVJlZHJpdmVuEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEigKBXN0YWdlGAMgASgOMhkuY2FsbGZsb3cuZXZlbnRzLnYxLlN0YWdlEhEKCWVudGl0eV9pZBgEIAEoCRIPCgdhdHRlbXB0GAUgASgNIkQKDURpYWxSZXF1ZXN0ZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2RpYWxfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDSK4AQoRRGlhbFN0YXR1c0NoYW5nZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2RpYWxfaWQYAiABKAkSDgoGc3RhdHVzGAMgASgJEg8KB2F0dGVtcHQYBCABKA0SGAoQcHJvdmlkZXJfY2FsbF9pZBgFIAEoCRIYChBkdXJhdGlvbl9zZWNvbmRzGAYgASgNEhUKDXJlY29yZGluZ191cmwYByABKAkSEwoLb2NjdXJyZWRfYXQYCCABKAkiSQoSRGlhbFJlY29yZGluZ1JlYWR5EhEKCXRlbmFudF9pZBgBIAEoCRIPCgdkaWFsX2lkGAIgASgJEg8KB2NhbGxfaWQYAyABKAkiQQoYUHJvdmlkZXJDYWxsYmFja1JlY2VpdmVkEhMKC2NhbGxiYWNrX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJIkMKFU5vdGlmaWNhdGlvblJlcXVlc3RlZBIRCgl0ZW5hbnRfaWQYASABKAkSFwoPbm90aWZpY2F0aW9uX2lkGAIgASgJInkKE01lc3NhZ2VEZWFkTGV0dGVyZWQSFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGc3RyZWFtGAIgASgJEhAKCGNvbnN1bWVyGAMgASgJEg8KB3N1YmplY3QYBCABKAkSFwoPc3RyZWFtX3NlcXVlbmNlGAUgASgEKsIBCgVTdGFnZRIVChFTVEFHRV9VTlNQRUNJRklFRBAAEhAKDFNUQUdFX1VQTE9BRBABEhcKE1NUQUdFX1RSQU5TQ1JJUFRJT04QAhIVChFTVEFHRV9BR0dSRUdBVElPThADEg8KC1NUQUdFX01FUkdFEAQSEQoNU1RBR0VfU1VNTUFSWRAFEhQKEFNUQUdFX0NPTVBMRVRJT04QBhIOCgpTVEFHRV9ESUFMEAcSFgoSU1RBR0VfTk9USUZJQ0FUSU9OEAhiBnByb3RvMw");
+  fileDesc("Ch9jYWxsZmxvdy9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJjYWxsZmxvdy5ldmVudHMudjEiaAoKQ2h1bmtSZWFkeRIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghjaHVua19pZBgDIAEoCRITCgtjaHVua19pbmRleBgEIAEoDRIPCgdhdHRlbXB0GAUgASgNIm4KEENodW5rVHJhbnNjcmliZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkSEAoIY2h1bmtfaWQYAyABKAkSEwoLY2h1bmtfaW5kZXgYBCABKA0SDwoHYXR0ZW1wdBgFIAEoDSJ9CgtDaHVua0ZhaWxlZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIQCghjaHVua19pZBgDIAEoCRITCgtjaHVua19pbmRleBgEIAEoDRIPCgdhdHRlbXB0GAUgASgNEhIKCmVycm9yX2NvZGUYBiABKAkiTQoSQ2FsbFVwbG9hZEZpbmlzaGVkEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhMKC2NodW5rX2NvdW50GAMgASgNInQKD0NhbGxUcmFuc2NyaWJlZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIVCg10cmFuc2NyaXB0X2lkGAMgASgJEg8KB3BhcnRpYWwYBCABKAgSFQoNYXVkaW9fdmVyc2lvbhgFIAEoDSJGCgpDYWxsTWVyZ2VkEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEhQKDHJlY29yZGluZ19pZBgDIAEoCSJICg5DYWxsU3VtbWFyaXplZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRISCgpzdW1tYXJ5X2lkGAMgASgJIjMKDUNhbGxDb21wbGV0ZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkibgoKQ2FsbEZhaWxlZBIRCgl0ZW5hbnRfaWQYASABKAkSDwoHY2FsbF9pZBgCIAEoCRIoCgVzdGFnZRgDIAEoDjIZLmNhbGxmbG93LmV2ZW50cy52MS5TdGFnZRISCgplcnJvcl9jb2RlGAQgASgJIoEBCg1TdGFnZVJlZHJpdmVuEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdjYWxsX2lkGAIgASgJEigKBXN0YWdlGAMgASgOMhkuY2FsbGZsb3cuZXZlbnRzLnYxLlN0YWdlEhEKCWVudGl0eV9pZBgEIAEoCRIPCgdhdHRlbXB0GAUgASgNIkQKDURpYWxSZXF1ZXN0ZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2RpYWxfaWQYAiABKAkSDwoHYXR0ZW1wdBgDIAEoDSK4AQoRRGlhbFN0YXR1c0NoYW5nZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2RpYWxfaWQYAiABKAkSDgoGc3RhdHVzGAMgASgJEg8KB2F0dGVtcHQYBCABKA0SGAoQcHJvdmlkZXJfY2FsbF9pZBgFIAEoCRIYChBkdXJhdGlvbl9zZWNvbmRzGAYgASgNEhUKDXJlY29yZGluZ191cmwYByABKAkSEwoLb2NjdXJyZWRfYXQYCCABKAkiSQoSRGlhbFJlY29yZGluZ1JlYWR5EhEKCXRlbmFudF9pZBgBIAEoCRIPCgdkaWFsX2lkGAIgASgJEg8KB2NhbGxfaWQYAyABKAkiQQobRGlhbFJlY29yZGluZ0ZldGNoUmVxdWVzdGVkEhEKCXRlbmFudF9pZBgBIAEoCRIPCgdkaWFsX2lkGAIgASgJIjMKDUxlYWRSZXF1ZXN0ZWQSEQoJdGVuYW50X2lkGAEgASgJEg8KB2NhbGxfaWQYAiABKAkiQQoYUHJvdmlkZXJDYWxsYmFja1JlY2VpdmVkEhMKC2NhbGxiYWNrX2lkGAEgASgJEhAKCHByb3ZpZGVyGAIgASgJIkMKFU5vdGlmaWNhdGlvblJlcXVlc3RlZBIRCgl0ZW5hbnRfaWQYASABKAkSFwoPbm90aWZpY2F0aW9uX2lkGAIgASgJInkKE01lc3NhZ2VEZWFkTGV0dGVyZWQSFgoOZGVhZF9sZXR0ZXJfaWQYASABKAkSDgoGc3RyZWFtGAIgASgJEhAKCGNvbnN1bWVyGAMgASgJEg8KB3N1YmplY3QYBCABKAkSFwoPc3RyZWFtX3NlcXVlbmNlGAUgASgEKsIBCgVTdGFnZRIVChFTVEFHRV9VTlNQRUNJRklFRBAAEhAKDFNUQUdFX1VQTE9BRBABEhcKE1NUQUdFX1RSQU5TQ1JJUFRJT04QAhIVChFTVEFHRV9BR0dSRUdBVElPThADEg8KC1NUQUdFX01FUkdFEAQSEQoNU1RBR0VfU1VNTUFSWRAFEhQKEFNUQUdFX0NPTVBMRVRJT04QBhIOCgpTVEFHRV9ESUFMEAcSFgoSU1RBR0VfTk9USUZJQ0FUSU9OEAhiBnByb3RvMw");
 
 /**
  * A chunk's audio is stored and its row committed: transcribe it.
@@ -484,6 +484,55 @@ export const DialRecordingReadySchema: GenMessage<DialRecordingReady> = /*@__PUR
   messageDesc(file_callflow_events_v1_events, 12);
 
 /**
+ * A placed call's recording is to be fetched into the pipeline (its recording_fetches row holds the
+ * rest: the provider's URL, the call id it becomes, the attempt).
+ *
+ * @generated from message callflow.events.v1.DialRecordingFetchRequested
+ */
+export type DialRecordingFetchRequested = Message<"callflow.events.v1.DialRecordingFetchRequested"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string dial_id = 2;
+   */
+  dialId: string;
+};
+
+/**
+ * Describes the message callflow.events.v1.DialRecordingFetchRequested.
+ * Use `create(DialRecordingFetchRequestedSchema)` to create a new message.
+ */
+export const DialRecordingFetchRequestedSchema: GenMessage<DialRecordingFetchRequested> = /*@__PURE__*/
+  messageDesc(file_callflow_events_v1_events, 13);
+
+/**
+ * A completed call is to become a lead, or its lead to be refreshed after a summary re-run.
+ *
+ * @generated from message callflow.events.v1.LeadRequested
+ */
+export type LeadRequested = Message<"callflow.events.v1.LeadRequested"> & {
+  /**
+   * @generated from field: string tenant_id = 1;
+   */
+  tenantId: string;
+
+  /**
+   * @generated from field: string call_id = 2;
+   */
+  callId: string;
+};
+
+/**
+ * Describes the message callflow.events.v1.LeadRequested.
+ * Use `create(LeadRequestedSchema)` to create a new message.
+ */
+export const LeadRequestedSchema: GenMessage<LeadRequested> = /*@__PURE__*/
+  messageDesc(file_callflow_events_v1_events, 14);
+
+/**
  * A provider callback (AssemblyAI, Twilio) was recorded durably.
  *
  * @generated from message callflow.events.v1.ProviderCallbackReceived
@@ -505,7 +554,7 @@ export type ProviderCallbackReceived = Message<"callflow.events.v1.ProviderCallb
  * Use `create(ProviderCallbackReceivedSchema)` to create a new message.
  */
 export const ProviderCallbackReceivedSchema: GenMessage<ProviderCallbackReceived> = /*@__PURE__*/
-  messageDesc(file_callflow_events_v1_events, 13);
+  messageDesc(file_callflow_events_v1_events, 15);
 
 /**
  * A customer webhook is due for a terminal state.
@@ -529,7 +578,7 @@ export type NotificationRequested = Message<"callflow.events.v1.NotificationRequ
  * Use `create(NotificationRequestedSchema)` to create a new message.
  */
 export const NotificationRequestedSchema: GenMessage<NotificationRequested> = /*@__PURE__*/
-  messageDesc(file_callflow_events_v1_events, 14);
+  messageDesc(file_callflow_events_v1_events, 16);
 
 /**
  * A message exhausted its deliveries or was terminated; the dead letter row keeps the original envelope.
@@ -568,7 +617,7 @@ export type MessageDeadLettered = Message<"callflow.events.v1.MessageDeadLettere
  * Use `create(MessageDeadLetteredSchema)` to create a new message.
  */
 export const MessageDeadLetteredSchema: GenMessage<MessageDeadLettered> = /*@__PURE__*/
-  messageDesc(file_callflow_events_v1_events, 15);
+  messageDesc(file_callflow_events_v1_events, 17);
 
 /**
  * The stage of a call's processing an event or failure concerns.
