@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Transform, type Readable } from "node:stream";
+import { pipeline, Transform } from "node:stream";
 import type { DialRecordingFetchRequested, Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { callPrefix, recordWholeUpload, type StoredAudio } from "@callflow/call-lifecycle";
@@ -110,7 +110,10 @@ export const createFetchRecording = (deps: FetchRecordingDeps) => {
     }
     let size: number;
     try {
-      ({ size } = await deps.store.putStream(key, (recording.body as Readable).pipe(limitBytes(policy.maxBytes)), { contentType: recording.contentType }));
+      // pipeline, not pipe: a download cut by the network must fail the upload, not leave it waiting.
+      const limited = limitBytes(policy.maxBytes);
+      pipeline(recording.body, limited, () => undefined);
+      ({ size } = await deps.store.putStream(key, limited, { contentType: recording.contentType }));
       // A body that ended short of the length the provider announced is a cut download, not a recording.
       if (recording.sizeBytes !== undefined && size !== recording.sizeBytes) {
         throw new Error(`the download ended after ${size} of ${recording.sizeBytes} bytes`);
