@@ -8,6 +8,7 @@ const dial = (over: Partial<Dial>): Dial => ({
   attempt: 1,
   maxAttempts: 3,
   providerCallId: "CA1",
+  leadId: null,
   callId: null,
   error: null,
   timeline: [],

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { ApiRequestError, type CallflowApi } from "./api-client.ts";
+import { collectReport, type CallReport } from "./process-call.ts";
 
 /** What `callflow dial` does: request a dial, follow its timeline to the end, summarize it. */
 
@@ -26,6 +27,7 @@ export interface Dial {
   maxAttempts: number;
   providerCallId: string | null;
   callId: string | null;
+  leadId: string | null;
   error: { code: string; message: string | null } | null;
   timeline: DialEvent[];
 }
@@ -100,3 +102,80 @@ const apiError = (status: number, body: unknown): ApiRequestError => {
   const error = (body as { error?: { code?: string; message?: string } } | null)?.error;
   return new ApiRequestError(status, error?.code ?? "http_error", error?.message ?? "the API refused the request");
 };
+
+export interface Lead {
+  id: string;
+  direction: string;
+  to: string | null;
+  callerName: string | null;
+  callbackNumber: string | null;
+  intent: string | null;
+  followUpDate: string | null;
+}
+
+export interface DialOutcome {
+  /** The call the recording became, once processed; undefined when there is no recording or it never came. */
+  report: CallReport | undefined;
+  lead: Lead | undefined;
+}
+
+const CALL_FINAL = new Set(["completed", "failed"]);
+
+/**
+ * After an answered dial: follows its recording into the pipeline (the call it becomes, that call to
+ * its end) and the lead made from it, printing each step. Stops with a line saying why when the
+ * recording endpoint answers that there is none or that its fetch failed for good.
+ */
+export async function followDialOutcome(api: CallflowApi, dialId: string, options: { timeoutMs: number; say: (line: string) => void }): Promise<DialOutcome> {
+  const { say } = options;
+  const deadline = Date.now() + options.timeoutMs;
+  const pause = () => new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
+  say("\nRecording");
+  let callId: string | undefined;
+  let lastMessage = "";
+  while (!callId) {
+    const dial = (await api.get<Dial>(`/v1/dials/${dialId}`)).body;
+    if (dial.callId) {
+      callId = dial.callId;
+      break;
+    }
+    const answer = await api.get<{ message?: string; error?: { code: string; message: string } }>(`/v1/dials/${dialId}/recording?redirect=true`);
+    if (answer.status === 404 || answer.status >= 500) {
+      say(`  no recording — ${answer.body.error?.code ?? answer.status}: ${answer.body.error?.message ?? "the API gave no reason"}`);
+      return { report: undefined, lead: undefined };
+    }
+    if (answer.status === 202 && answer.body.message && answer.body.message !== lastMessage) say(`  ${(lastMessage = answer.body.message)}`);
+    if (Date.now() >= deadline) return { report: undefined, lead: undefined };
+    await pause();
+  }
+  say(`  fetched into call ${callId}; transcribing and summarizing…`);
+  let status = "";
+  for (;;) {
+    const call = await api.get<{ status: string; phase?: string }>(`/v1/calls/${callId}`);
+    const now = call.body.phase ?? call.body.status;
+    if (now !== status) say(`  call ${(status = now)}`);
+    if (CALL_FINAL.has(call.body.status)) break;
+    if (Date.now() >= deadline) return { report: await collectReport(api, callId), lead: undefined };
+    await pause();
+  }
+  const report = await collectReport(api, callId);
+  if (report.status !== "completed") return { report, lead: undefined };
+  for (;;) {
+    const dial = (await api.get<Dial>(`/v1/dials/${dialId}`)).body;
+    if (dial.leadId) return { report, lead: (await api.get<Lead>(`/v1/leads/${dial.leadId}`)).body };
+    if (Date.now() >= deadline) return { report, lead: undefined };
+    await pause();
+  }
+}
+
+export function renderLead(lead: Lead | undefined): string {
+  if (!lead) return "Lead: none (the tenant's leads setting, or the call did not complete)";
+  const field = (value: string | null) => value ?? "—";
+  return [
+    `Lead ${lead.id} (${lead.direction})`,
+    `  caller name     ${field(lead.callerName)}`,
+    `  intent          ${field(lead.intent)}`,
+    `  callback number ${field(lead.callbackNumber)}`,
+    `  follow-up date  ${field(lead.followUpDate)}`,
+  ].join("\n");
+}

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { createApiClient } from "./api-client.ts";
-import { exitCodeOf, followDial, renderDialSummary, type DialRequest } from "./follow-dial.ts";
+import { exitCodeOf, followDial, followDialOutcome, renderDialSummary, renderLead, type DialRequest } from "./follow-dial.ts";
 import { collectReport, processCall } from "./process-call.ts";
 import { createProgressView } from "./progress-view.ts";
 import { renderList } from "./render-lists.ts";
@@ -69,15 +69,25 @@ async function processAndReport(apiUrl: string, apiKey: string, file: string, ti
 }
 
 async function dialAndReport(apiUrl: string, apiKey: string, request: DialRequest, timeoutSeconds: number): Promise<number> {
-  const dial = await followDial(createApiClient(apiUrl, apiKey), request, { timeoutMs: timeoutSeconds * 1000, say });
+  const api = createApiClient(apiUrl, apiKey);
+  const startedAt = Date.now();
+  const dial = await followDial(api, request, { timeoutMs: timeoutSeconds * 1000, say });
   say(`\n${renderDialSummary(dial)}`);
-  return exitCodeOf(dial);
+  if (dial.status !== "completed") return exitCodeOf(dial);
+  // An answered call: its recording, the call it becomes and the lead made from it.
+  const outcome = await followDialOutcome(api, dial.id, { timeoutMs: Math.max(1_000, timeoutSeconds * 1000 - (Date.now() - startedAt)), say });
+  if (outcome.report) say(`\n${renderReport(outcome.report)}`);
+  say(`\n${renderLead(outcome.lead)}`);
+  return outcome.report?.status === "completed" && outcome.lead ? 0 : 1;
 }
 
 const priority = (value: string): "high" | "normal" | "low" => {
   if (value === "high" || value === "normal" || value === "low") return value;
   throw new InvalidArgumentError(`not one of high, normal, low: "${value}"`);
 };
+
+/** The simulated carrier answers numbers ending 0001 and plays a synthesized two-party conversation. */
+const DEMO_NUMBER = "+14155550001";
 
 const program = new Command("callflow").description("Callflow: call recordings in; transcripts, summaries and leads out.");
 
@@ -119,13 +129,13 @@ program
 program
   .command("dial")
   .argument("<number>", "the number to call, in international form (+15550000001)")
-  .description("place an outbound call through the dialer and follow its status to the end (exit 1 only if it failed, was canceled or is still under way)")
+  .description("place an outbound call through the dialer and follow it to the end; an answered call on through its recording, transcript and summary to its lead (exit 1 if it failed, was canceled, or did not get that far in time)")
   .option("--api <url>", "the Callflow API", DEFAULT_API)
   .option("--key <key>", "API key (default CALLFLOW_API_KEY or CALLFLOW_DEV_API_KEY)")
   .option("--local", "start the whole stack in this process first, and stop it after")
   .option("--priority <priority>", "high, normal or low", priority)
   .option("--campaign <name>", "the campaign the dial belongs to")
-  .option("--timeout <seconds>", "stop following after this long", seconds, 300)
+  .option("--timeout <seconds>", "stop following after this long", seconds, 600)
   .option("--verbose", "with --local: print the services' JSON log lines here instead of to a file")
   .action(async (to: string, options: { api: string; key?: string; local?: boolean; priority?: DialRequest["priority"]; campaign?: string; timeout: number; verbose?: boolean }) => {
     const request: DialRequest = { to, ...(options.priority ? { priority: options.priority } : {}), ...(options.campaign ? { campaign: options.campaign } : {}) };
@@ -136,10 +146,15 @@ program
 
 program
   .command("demo")
-  .description("the README's main job: start the stack, synthesize a two-party call with festival, process it, print the result")
+  .description("the README's main job: start the stack, synthesize a two-party call with festival, process it, print the result; --outbound: place a call through the simulated carrier instead and follow it to its lead")
+  .option("--outbound", "place an outbound call (simulated carrier) and follow it through its recording, transcript and summary to its lead")
   .option("--timeout <seconds>", "give up after this long", seconds, 600)
   .option("--verbose", "print the services' JSON log lines here instead of to a file")
-  .action(async (options: { timeout: number; verbose?: boolean }) => {
+  .action(async (options: { outbound?: boolean; timeout: number; verbose?: boolean }) => {
+    if (options.outbound) {
+      process.exitCode = await withLocalStack((stack) => dialAndReport(stack.apiUrl, stack.apiKey, { to: DEMO_NUMBER, campaign: `demo-${Date.now()}` }, options.timeout), options.verbose);
+      return;
+    }
     say("Synthesizing a two-party sample call with festival…");
     const sample = await synthesizeCall();
     try {
@@ -152,6 +167,7 @@ program
 for (const [name, path, description] of [
   ["calls", "/v1/calls?limit=20", "list the latest calls"],
   ["dials", "/v1/dials?limit=20", "list the latest outbound dials"],
+  ["leads", "/v1/leads?limit=20", "list the latest leads"],
   ["stuck", "/v1/admin/stuck", "list work that is past its deadline (admin)"],
   ["dead-letters", "/v1/admin/dead-letters", "list dead letters (admin)"],
 ] as const) {

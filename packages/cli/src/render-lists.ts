@@ -65,6 +65,19 @@ export const LISTS = {
       { title: "REASON", value: (r) => text(r.reason) },
     ],
   },
+  leads: {
+    empty: "No leads yet.",
+    columns: (now: Date): Column[] => [
+      { title: "ID", value: (r) => text(r.id) },
+      { title: "DIRECTION", value: (r) => text(r.direction) },
+      { title: "NUMBER", value: (r) => text(r.direction === "outbound" ? r.to : r.from) },
+      { title: "CALLER", value: (r) => text(r.callerName) },
+      { title: "INTENT", value: (r) => text(r.intent) },
+      { title: "CALLBACK", value: (r) => text(r.callbackNumber) },
+      { title: "FOLLOW-UP", value: (r) => text(r.followUpDate) },
+      { title: "CREATED", value: (r) => ago(r.createdAt, now) },
+    ],
+  },
   "dead-letters": {
     empty: "No dead letters.",
     columns: (now: Date): Column[] => [

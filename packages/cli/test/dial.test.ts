@@ -22,7 +22,7 @@ const statusesIn = (output: string): string[] => [...output.matchAll(/^ {2}\d\d:
 
 describe("callflow dial --local", () => {
   test(
-    "follows a call the simulated carrier answers from queued to completed, then summarizes it and exits 0",
+    "follows a call the simulated carrier answers from queued to completed, then its recording into a completed call and the lead made from it, and exits 0",
     async ({ database, messaging }) => {
       const { code, output } = await dialLocally("+14155550001", { CALLFLOW_DATABASE_URL: database.url, CALLFLOW_NATS_URL: testInfraUrls().nats, CALLFLOW_NAMESPACE: messaging.namespace });
 
@@ -32,6 +32,10 @@ describe("callflow dial --local", () => {
       expect(output).toMatch(/Dial [0-9a-f-]{36} to \+14155550001: completed/);
       expect(output).toMatch(/provider call\s+CA[0-9a-f]{32}/);
       expect(output).toMatch(/attempts\s+1 of \d+/);
+      expect(output).toMatch(/Recording\n(?: {2}.*\n)* {2}fetched into call [0-9a-f-]{36}/);
+      expect(output).toMatch(/Call [0-9a-f-]{36}: completed/);
+      expect(output).toMatch(/Transcript\n\s+\S+/);
+      expect(output).toMatch(/Lead [0-9a-f-]{36} \(outbound\)/);
       expect(output).not.toMatch(/^\{"level"/m);
       expect(output).toMatch(/Service logs: \S+\.log/);
     },
@@ -45,6 +49,7 @@ describe("callflow dial --local", () => {
 
       expect(code, output).toBe(0);
       expect(statusesIn(output).at(-1), output).toBe("busy");
+      expect(output).not.toMatch(/^Recording$/m);
       expect(statusesIn(output)).not.toContain("in progress");
       expect(output).toMatch(/Dial [0-9a-f-]{36} to \+14155550002: busy/);
     },
