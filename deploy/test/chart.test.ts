@@ -7,6 +7,7 @@ import { consumers, topology, type ConsumerKey } from "@callflow/contracts";
 import { helmLint, helmRefusal, helmTemplate, ofKind, type KubeObject } from "./support/kube.ts";
 import { validateObject } from "./support/models.ts";
 import { CHART, K8S, ROOT } from "./support/paths.ts";
+import { missingRequired } from "./support/readme-variables.ts";
 import { QUEUE_WORKERS, SERVICES, serviceDirectories } from "./support/services.ts";
 import { componentOf, containerEnv, deploymentOf, deployments, probePort } from "./support/workloads.ts";
 
@@ -87,6 +88,14 @@ describe("the services", () => {
       expect(container.readinessProbe?.httpGet?.path).toBe("/readyz");
       expect(probePort(container, container.livenessProbe?.httpGet?.port), service).toBe(configured);
       expect(probePort(container, container.readinessProbe?.httpGet?.port), service).toBe(configured);
+    }
+  });
+
+  it.each(CI_VALUES)("with %s, every service gets each variable its README requires of a deployment", (file) => {
+    const objects = objectsOf(file);
+    for (const service of Object.keys(SERVICES)) {
+      const env = containerEnv(objects, deploymentOf(objects, service).spec.template.spec.containers[0]!);
+      expect(missingRequired(service, env), service).toEqual([]);
     }
   });
 
