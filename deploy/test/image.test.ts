@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import dockerignore from "@balena/dockerignore";
+import { createRequire } from "node:module";
 import { DockerfileParser, type Instruction } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -8,6 +8,8 @@ import { ROOT } from "./support/paths.ts";
 import { SERVICES, serviceDirectories } from "./support/services.ts";
 import { deployments } from "./support/workloads.ts";
 
+// A CommonJS module whose typings declare a default export it does not have under ESM interop.
+const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as typeof import("@balena/dockerignore").default;
 const dockerfile = DockerfileParser.parse(readFileSync(`${ROOT}Dockerfile`, "utf8"));
 const ignored = dockerignore({ ignorecase: false }).add(readFileSync(`${ROOT}.dockerignore`, "utf8").split("\n"));
 
