@@ -67,7 +67,9 @@ app.kubernetes.io/component: {{ .name }}
 {{- .Values.callflow.publicUrl }}
 {{- else }}
 {{- $svc := include "callflow.serviceValues" (dict "root" . "name" "ingest") | fromYaml }}
-{{- printf "http://%s:%v" (include "callflow.componentName" (dict "root" . "name" "ingest")) (dig "service" "port" 80 $svc) }}
+{{- $port := dig "service" "port" 80 $svc | int }}
+{{- /* No ":80": Twilio-style signatures cover the URL as written, and ingest rebuilds it from the Host header. */}}
+{{- printf "http://%s%s" (include "callflow.componentName" (dict "root" . "name" "ingest")) (eq $port 80 | ternary "" (printf ":%d" $port)) }}
 {{- end }}
 {{- end }}
 
