@@ -103,7 +103,9 @@ describe("the services", () => {
     expect(DRAIN_GRACE_MS).toBeGreaterThan(0);
     for (const deployment of deployments(objectsOf("production-values.yaml"))) {
       const pod = deployment.spec.template.spec;
-      const preStop = pod.containers[0]!.lifecycle?.preStop?.sleep?.seconds ?? 0;
+      const [sleep, seconds] = pod.containers[0]!.lifecycle?.preStop?.exec?.command ?? ["/bin/sleep", "0"];
+      expect(sleep).toBe("/bin/sleep");
+      const preStop = Number(seconds);
       expect((pod.terminationGracePeriodSeconds ?? 30) * 1000, deployment.metadata.name).toBeGreaterThan(preStop * 1000 + DRAIN_GRACE_MS);
     }
   });

@@ -10,7 +10,7 @@ export interface Container {
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[];
   livenessProbe?: { httpGet?: { path: string; port: number | string } };
   readinessProbe?: { httpGet?: { path: string; port: number | string } };
-  lifecycle?: { preStop?: { sleep?: { seconds: number } } };
+  lifecycle?: { preStop?: { exec?: { command: string[] } } };
   securityContext?: Record<string, unknown>;
   volumeMounts?: { name: string; mountPath: string }[];
 }
