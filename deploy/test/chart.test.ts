@@ -121,6 +121,14 @@ describe("the services", () => {
     }
   });
 
+  it("spread each service's own pods: a topology constraint without a selector gets the service's", () => {
+    for (const deployment of deployments(objectsOf("production-values.yaml"))) {
+      const constraints = (deployment.spec.template.spec as { topologySpreadConstraints?: { labelSelector?: { matchLabels: Record<string, string> } }[] }).topologySpreadConstraints;
+      expect(constraints?.length, deployment.metadata.name).toBeGreaterThan(0);
+      for (const constraint of constraints ?? []) expect(constraint.labelSelector?.matchLabels).toEqual(deployment.spec.selector.matchLabels);
+    }
+  });
+
   it("take credentials only from Secrets named in values, never a literal", () => {
     for (const deployment of deployments(objectsOf("production-values.yaml"))) {
       for (const variable of deployment.spec.template.spec.containers[0]!.env ?? []) {
