@@ -1,62 +1,12 @@
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { DockerfileParser, type Instruction } from "dockerfile-ast";
+import type { Instruction } from "dockerfile-ast";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { aptPackages, envOf, finalStage, ignored, jsonArguments, keyword, lineage, stage, stages, startBuilt } from "./support/dockerfile.ts";
 import { helmTemplate } from "./support/kube.ts";
 import { ROOT } from "./support/paths.ts";
 import { SERVICES, serviceDirectories } from "./support/services.ts";
 import { deployments } from "./support/workloads.ts";
-
-// A CommonJS module whose typings declare a default export it does not have under ESM interop.
-const dockerignore = createRequire(import.meta.url)("@balena/dockerignore") as typeof import("@balena/dockerignore").default;
-const dockerfile = DockerfileParser.parse(readFileSync(`${ROOT}Dockerfile`, "utf8"));
-const ignored = dockerignore({ ignorecase: false }).add(readFileSync(`${ROOT}.dockerignore`, "utf8").split("\n"));
-
-interface Stage {
-  name: string;
-  base: string;
-  instructions: Instruction[];
-}
-
-/** The Dockerfile's stages in order, each with the instructions under its FROM. */
-const stages: Stage[] = [];
-for (const instruction of dockerfile.getInstructions()) {
-  if (instruction.getKeyword() === "FROM") {
-    const [base, , name] = instruction.getArguments().map((argument) => argument.getValue());
-    stages.push({ name: name ?? `stage-${stages.length}`, base: base!, instructions: [] });
-  } else stages.at(-1)?.instructions.push(instruction);
-}
-const stage = (name: string) => stages.find((candidate) => candidate.name === name);
-const finalStage = stages.at(-1)!;
-
-/** A stage and the stages it is built FROM, nearest first, for one SERVICE build argument. */
-const lineage = (service: string): Stage[] => {
-  const chain: Stage[] = [];
-  for (let current = finalStage as Stage | undefined; current; current = stage(current.base.replace("${SERVICE}", service))) chain.push(current);
-  return chain;
-};
-const keyword = (chain: Stage[], word: string) => chain.flatMap((s) => s.instructions.filter((i) => i.getKeyword() === word));
-const jsonArguments = (instruction: Instruction | undefined): string[] => JSON.parse(instruction?.getArgumentsContent() ?? "null") as string[];
-const envOf = (chain: Stage[]): Record<string, string> =>
-  Object.fromEntries(
-    [...chain]
-      .reverse()
-      .flatMap((s) => keyword([s], "ENV"))
-      .flatMap((instruction) => instruction.getArguments().map((argument) => argument.getValue().split("=") as [string, string])),
-  );
-const aptPackages = (s: Stage): string[] =>
-  keyword([s], "RUN")
-    .flatMap((run) => [...(run.getArgumentsContent() ?? "").matchAll(/apt-get install ([^&]+)/g)])
-    .flatMap((match) => match[1]!.split(/\s+/).filter((word) => word && !word.startsWith("-")));
-
-/** `MALLOC_ARENA_MAX=2 node dist/main.mjs` → its variables and its command. */
-const startBuilt = (service: string) => {
-  const manifest = JSON.parse(readFileSync(`${ROOT}services/${service}/package.json`, "utf8")) as { scripts: Record<string, string> };
-  const words = manifest.scripts["start:built"]!.trim().split(/\s+/);
-  const env = Object.fromEntries(words.filter((word) => /^[A-Z_]+=/.test(word)).map((word) => word.split("=") as [string, string]));
-  return { env, command: words.filter((word) => !/^[A-Z_]+=/.test(word)) };
-};
 
 // Where each binary a service's configuration names by default comes from in Debian.
 const DEBIAN_PACKAGE_OF: Record<string, string> = { ffmpeg: "ffmpeg", ffprobe: "ffmpeg", pocketsphinx_continuous: "pocketsphinx" };
