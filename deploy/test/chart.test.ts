@@ -4,7 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { consumers, topology, type ConsumerKey } from "@callflow/contracts";
-import { helmLint, helmRefusal, helmTemplate, ofKind, type KubeObject } from "./support/kube.ts";
+import { helmDryRunInstall, helmLint, helmRefusal, helmTemplate, ofKind, type KubeObject } from "./support/kube.ts";
 import { validateObject } from "./support/models.ts";
 import { CHART, K8S, ROOT } from "./support/paths.ts";
 import { missingRequired } from "./support/readme-variables.ts";
@@ -49,6 +49,12 @@ describe("the chart's ci values", () => {
 
   it.each(CI_VALUES)("%s passes helm lint --strict", async (file) => {
     expect(await helmLint({ valuesFiles: [ci(file)] })).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
+
+  it.each(CI_VALUES)("with %s, a client-side dry-run install renders the release notes with ingest's address", async (file) => {
+    const notes = (await helmDryRunInstall({ valuesFiles: [ci(file)] })).split("NOTES:")[1] ?? "";
+    const values = parse(readFileSync(ci(file), "utf8")) as { callflow?: { publicUrl?: string } };
+    expect(notes).toContain(`The API: ${values.callflow?.publicUrl ?? "http://callflow-ingest"}`);
   });
 
   it.each(CI_VALUES)("every object rendered from %s validates against its Kubernetes model", async (file) => {

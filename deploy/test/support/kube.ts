@@ -46,6 +46,13 @@ export async function helmLint(options: HelmOptions = {}): Promise<string> {
   return stdout;
 }
 
+/** `helm install --dry-run=client`: the whole release as Helm would install it, NOTES.txt included. */
+export async function helmDryRunInstall(options: HelmOptions = {}): Promise<string> {
+  const { helm } = await kubeTools();
+  const { stdout } = await run(helm, ["install", "callflow", CHART, "--dry-run=client", "--namespace", "callflow", ...helmArgs(options)], { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
 /** Helm's refusal (its stderr), or a failure if it rendered. */
 export async function helmRefusal(options: HelmOptions): Promise<string> {
   const { helm } = await kubeTools();
