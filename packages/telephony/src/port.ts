@@ -26,6 +26,11 @@ export interface Telephony {
   getCall(providerCallId: string): Promise<CallFacts>;
   /** Streams a recording (WAV) with the account's credentials; only from the provider's own API origin. */
   openRecording(recordingUrl: string, options?: { signal?: AbortSignal }): Promise<RecordingStream>;
+  /**
+   * Ends a call that is still queued, ringing or talking (a dial canceled while its call is live). A call
+   * that has already ended is left as it is: hanging up twice is harmless.
+   */
+  hangUp(providerCallId: string): Promise<void>;
 }
 
 /** Callflow's call statuses, the same words as the `dial_status` column. */

@@ -86,8 +86,11 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
         handler: async (event, ctx) => {
           const outcome = await dialStatus.handle(event, ctx);
           if (outcome.kind === "ack" && outcome.applied.kind === "moved") observeCallbackLag(metrics, event.occurredAt, clock.now());
-          // The telephony port cannot hang up yet: a call canceled while live ends on its own.
-          if (outcome.kind === "ack" && outcome.applied.kind === "hang_up") logger.warn({ dialId: event.dialId, providerCallId: outcome.applied.providerCallId }, "dial canceled while its call is live; hang-up is not supported yet");
+          // A dial canceled while its call is live: the call is ended at the carrier (a failure here is retried).
+          if (outcome.kind === "ack" && outcome.applied.kind === "hang_up") {
+            await telephony.hangUp(outcome.applied.providerCallId);
+            logger.info({ dialId: event.dialId, providerCallId: outcome.applied.providerCallId }, "dial canceled while its call was live: hung up");
+          }
           return outcome;
         },
         onDeadLetter: dialStatus.onDeadLetter,

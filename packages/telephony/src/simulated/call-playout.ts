@@ -13,7 +13,7 @@ export interface PlayoutDeps {
   record(call: SimulatedCall): Promise<SimulatedRecording | undefined>;
 }
 
-const SIP_RESPONSE: Record<CallEnding, string> = { completed: "200", busy: "486", "no-answer": "487", failed: "503" };
+const SIP_RESPONSE: Record<CallEnding | "canceled", string> = { completed: "200", busy: "486", "no-answer": "487", failed: "503", canceled: "487" };
 
 const values = (value: string | readonly string[] | undefined): string[] => (value === undefined ? [] : typeof value === "string" ? [value] : [...value]);
 
@@ -35,25 +35,34 @@ export async function playOut(call: SimulatedCall, ending: CallEnding, callbacks
     const params = { ...common, CallStatus: callStatus, CallbackSource: "call-progress-events", SequenceNumber: String(sequence++), Timestamp: rfc2822(call.dateUpdated) ?? "", ...extra };
     deps.line.send(call, { kind: event, url: statusCallback, params }, callbacksArrive);
   };
-  const step = () => sleep(deps.stepMs, undefined, { signal: deps.signal });
+  const stepping = AbortSignal.any([deps.signal, call.hangUp.signal]);
+  const step = () => sleep(deps.stepMs, undefined, { signal: stepping });
 
-  await step();
-  call.startTime = new Date();
-  progress("initiated", "initiated");
-  if (ending === "completed" || ending === "no-answer") {
-    await step();
-    call.status = "ringing";
-    progress("ringing", "ringing");
-  }
   let recording: SimulatedRecording | undefined;
-  if (ending === "completed") {
+  let final: CallEnding | "canceled" = ending;
+  try {
     await step();
-    call.status = "in-progress";
-    progress("answered", "in-progress");
-    recording = await deps.record(call);
+    call.startTime = new Date();
+    progress("initiated", "initiated");
+    if (ending === "completed" || ending === "no-answer") {
+      await step();
+      call.status = "ringing";
+      progress("ringing", "ringing");
+    }
+    if (ending === "completed") {
+      await step();
+      call.status = "in-progress";
+      progress("answered", "in-progress");
+      recording = await deps.record(call);
+    }
+    await step();
+  } catch (error) {
+    // Hung up through the API: a call in progress completes (with what was recorded), any other is canceled.
+    if (deps.signal.aborted || !call.hangUp.signal.aborted) throw error;
+    call.startTime ??= new Date();
+    final = call.status === "in-progress" ? "completed" : "canceled";
   }
-  await step();
-  call.status = ending;
+  call.status = final;
   call.endTime = new Date();
   call.durationSeconds = recording ? Math.ceil(recording.durationSeconds) : 0;
   const recordingFacts = recording && {
@@ -61,7 +70,7 @@ export async function playOut(call: SimulatedCall, ending: CallEnding, callbacks
     RecordingUrl: `${deps.baseUrl}${recordingPath(call.accountSid, recording.sid)}`,
     RecordingDuration: String(Math.ceil(recording.durationSeconds)),
   };
-  progress("completed", ending, { CallDuration: String(call.durationSeconds), SipResponseCode: SIP_RESPONSE[ending], ...recordingFacts });
+  progress("completed", final, { CallDuration: String(call.durationSeconds), SipResponseCode: SIP_RESPONSE[final], ...recordingFacts });
 
   const recordingCallback = values(call.params.RecordingStatusCallback)[0];
   if (recordingFacts && recording && recordingCallback) {

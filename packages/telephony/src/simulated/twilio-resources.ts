@@ -22,6 +22,8 @@ export interface SimulatedCall {
   readonly params: Readonly<Record<string, string | readonly string[]>>;
   /** Every request Twilio made for this call (its Events resource). */
   readonly events: CallEvent[];
+  /** Aborted by a hang-up (`POST /Calls/{sid}.json` with `Status`): the call ends at once. */
+  readonly hangUp: AbortController;
 }
 
 export interface CallEvent {

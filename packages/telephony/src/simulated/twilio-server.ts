@@ -138,7 +138,7 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     const now = new Date();
     const call: SimulatedCall = {
       sid: newSid("CA"), accountSid, to, from, status: "queued", dateCreated: now, dateUpdated: now,
-      startTime: undefined, endTime: undefined, durationSeconds: undefined, params: formParams(form), events: [],
+      startTime: undefined, endTime: undefined, durationSeconds: undefined, params: formParams(form), events: [], hangUp: new AbortController(),
     };
     calls.set(call.sid, call);
     const playout = playOut(call, outcome.ending, outcome.callbacksArrive, { baseUrl, stepMs: options.stepMs ?? 20, signal: closing.signal, line, record });
@@ -181,6 +181,18 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     res.end(recording.wav);
   };
 
+  /** Twilio's call update, for its hang-up: `Status=completed` ends a call in progress, `canceled` a queued or ringing one. */
+  const updateCall = (res: ServerResponse, path: string, sid: string, body: string) => {
+    const call = calls.get(sid);
+    if (!call) return notFound(res, path);
+    const status = new URLSearchParams(body).get("Status");
+    if (status !== "completed" && status !== "canceled") return send(res, 400, errorJson(400, 21218, `Status must be completed or canceled, not ${status ?? "missing"}`));
+    const live = call.status === "in-progress" ? status === "completed" : call.status === "queued" || call.status === "ringing";
+    if (!live) return send(res, 400, errorJson(400, 21220, `Call is not ${status === "completed" ? "in-progress" : "queued or ringing"}: ${call.status}`));
+    call.hangUp.abort();
+    return send(res, 200, callJson(call));
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", baseUrl);
     const body = await readBody(req);
@@ -192,6 +204,7 @@ export async function startTwilioServer(options: TwilioServerOptions = {}): Prom
     const rest = account[2]!;
     let m: RegExpExecArray | null;
     if (req.method === "POST" && rest === "/Calls.json") return createCall(res, body);
+    if (req.method === "POST" && (m = /^\/Calls\/(CA\w+)\.json$/.exec(rest))) return updateCall(res, url.pathname, m[1]!, body);
     if (req.method !== "GET") return send(res, 405, errorJson(405, 20004, "Method not allowed"));
     if (rest === "/Calls.json") return listCalls(res, url);
     if ((m = /^\/Calls\/(CA\w+)\.json$/.exec(rest))) {

@@ -102,11 +102,20 @@ export function createTwilioTelephony(options: TwilioTelephonyOptions): Telephon
     return { status, durationSeconds, recordingUrl: recording?.mediaUrl };
   };
 
+  // Twilio: `completed` hangs up a call in progress; a queued or ringing call takes `canceled`.
+  const hangUp = async (providerCallId: string): Promise<void> => {
+    const call = await client.calls(providerCallId).fetch();
+    const status = callStatusFromTwilio(call.status);
+    if (isTerminalCallStatus(status)) return;
+    await client.calls(providerCallId).update({ status: status === "in_progress" ? "completed" : "canceled" });
+  };
+
   return {
     account: `twilio:${options.accountSid}`,
     placeCall,
     findCallByMarker,
     getCall,
+    hangUp,
     openRecording: (recordingUrl, { signal } = {}) =>
       openTwilioRecording(recordingUrl, { ...options, apiBaseUrl, timeoutMs: options.recordingTimeoutMs, signal }),
   };

@@ -7,7 +7,7 @@ import type { ClaimedDial, DialQueue } from "./dial-queue.ts";
 
 export interface PlacerOptions {
   queue: DialQueue;
-  telephony: Pick<Telephony, "placeCall" | "findCallByMarker">;
+  telephony: Pick<Telephony, "placeCall" | "findCallByMarker" | "hangUp">;
   callbacks: { statusCallbackUrl: string; recordingStatusCallbackUrl: string };
   clock: Clock;
   logger: Logger;
@@ -121,7 +121,11 @@ export function startPlacer(options: PlacerOptions): Placer {
       outcome = placed ? "placed" : "superseded";
       if (placed) metrics.achieved.record(clock.now().getTime());
       if (placed) metrics.placementLatency.observe(Math.max(0, clock.now().getTime() - dial.createdAt.getTime()) / 1000);
-      else logger.warn({ dialId: dial.id, providerCallId: call.providerCallId }, "the dial moved on while its call was placed (canceled?); the call stands");
+      else {
+        // Canceled while the carrier took the call: nobody wants it, so it is ended there.
+        logger.warn({ dialId: dial.id, providerCallId: call.providerCallId }, "the dial moved on while its call was placed (canceled?); hanging the call up");
+        await telephony.hangUp(call.providerCallId).catch((error: unknown) => logger.warn({ err: error, dialId: dial.id, providerCallId: call.providerCallId }, "hanging up a superseded call failed; it ends on its own"));
+      }
     } catch (error) {
       outcome = await settleFailure(dial, error);
     }

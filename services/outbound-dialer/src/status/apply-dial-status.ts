@@ -31,8 +31,8 @@ export type Applied =
 
 /**
  * The handler's answer: the runtime reads only `kind`; `applied` tells a caller (the dialer's
- * consumer wiring, a test) what happened, and `hang_up` that a canceled dial's call is still live.
- * The Telephony port has no hang-up yet: until it has, the wiring logs it and the call ends on its own.
+ * consumer wiring, a test) what happened, and `hang_up` that a canceled dial's call is still live:
+ * the wiring hangs it up at the carrier.
  */
 export type StatusOutcome = (AckOutcome & { readonly applied: Applied }) | RetryOutcome | DeadOutcome;
 
