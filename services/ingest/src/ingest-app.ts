@@ -14,6 +14,7 @@ import { dncRoutes } from "./routes/dnc.ts";
 import { recorderChunkRoutes, recorderRoutes } from "./routes/recorder.ts";
 import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
+import { settingsRoutes } from "./routes/settings.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { OutboxPublisher, OutboxRelay } from "@callflow/messaging";
 import type { ReaperPolicy } from "@callflow/housekeeping";
@@ -67,6 +68,7 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(reprocessRoutes({ ...callDeps, trimmer: deps.trimmer }));
   await app.register(webhookRoutes({ commit: deps.commit, publicUrl: deps.publicUrl, ...deps.webhooks }));
   await app.register(notificationRoutes({ db: deps.db }));
+  await app.register(settingsRoutes({ db: deps.db }));
   await app.register(dialRoutes({ db: deps.db, commit: deps.commit }));
   await app.register(dncRoutes({ db: deps.db }));
   await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));

@@ -22,7 +22,16 @@ export interface WholeUpload {
   audio: ReceivedAudio;
   failurePolicy?: FailurePolicy;
   metadata?: Prisma.InputJsonObject;
+  /** The upload's PII redaction override; unset: the tenant's setting. */
+  redactPii?: boolean | undefined;
 }
+
+/**
+ * Whether a new call is stored redacted (docs/design.md, "PII redaction"): the upload's override wins,
+ * else the tenant's setting now. Stored on the call, so the call keeps it whatever the tenant changes.
+ */
+const resolveRedactPii = async (tx: TransactionClient, tenantId: string, override: boolean | undefined): Promise<boolean> =>
+  override ?? (await tx.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { redactPii: true } })).redactPii;
 
 /** Locks the tenant's call row for the rest of the transaction; null when it does not exist. */
 export const lockCall = async (tx: TransactionClient, tenantId: string, callId: string) => {
@@ -76,6 +85,7 @@ export const recordWholeUpload = (commit: Commit, input: WholeUpload): Promise<C
         contentType: input.audio.contentType,
         failurePolicy: input.failurePolicy ?? "fail",
         metadata: input.metadata ?? {},
+        redactPii: await resolveRedactPii(tx, input.tenantId, input.redactPii),
       },
     });
     await queueSingleChunkVersion(tx, emit, { tenantId: input.tenantId, callId: input.callId, audioVersion: 1, audio: input.audio });
@@ -85,7 +95,7 @@ export const recordWholeUpload = (commit: Commit, input: WholeUpload): Promise<C
 /** A recorder opens a call and then sends its chunks one by one. */
 export const openRecorderCall = (
   commit: Commit,
-  input: { tenantId: string; failurePolicy?: FailurePolicy; metadata?: Prisma.InputJsonObject },
+  input: { tenantId: string; failurePolicy?: FailurePolicy; metadata?: Prisma.InputJsonObject; redactPii?: boolean | undefined },
 ): Promise<CallAccepted> =>
   commit(async (tx) => {
     const call = await tx.call.create({
@@ -95,6 +105,7 @@ export const openRecorderCall = (
         source: "recorder",
         failurePolicy: input.failurePolicy ?? "fail",
         metadata: input.metadata ?? {},
+        redactPii: await resolveRedactPii(tx, input.tenantId, input.redactPii),
       },
       select: { id: true, status: true, audioVersion: true },
     });
