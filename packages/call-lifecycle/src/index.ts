@@ -17,4 +17,3 @@ export {
 export { stageRunLeases, type StageRunKey } from "./stage-run-leases.ts";
 export { stageEnum, type CallStage } from "./stages.ts";
 export { callPhase, type CallPhase, type CallPhaseView, type OpenPhase, type PhaseCallFacts, type PhaseStageFacts, type PhaseTime } from "./phase.ts";
-export { applyRedactions, findPii, PII_LABELS, redactPii, type PiiKind, type PiiSpan } from "./redact-pii.ts";

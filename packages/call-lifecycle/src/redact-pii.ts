@@ -3,7 +3,11 @@ import nlp from "compromise";
 /**
  * PII redaction of what Callflow stores of a call's speech: its transcript (every provider's) and its
  * summary. One redactor, used by the transcription worker and the summary stage when the call's
- * `redact_pii` is set (docs/design.md, "PII redaction"). What it finds is replaced by a label,
+ * `redact_pii` is set (docs/design.md, "PII redaction"). Imported as `@callflow/call-lifecycle/redact-pii`,
+ * not from the package's index, so services that never redact do not load compromise. A service that
+ * uses it lists compromise among its own dependencies too: its bundle then loads compromise from
+ * node_modules (scripts/build-service.mjs keeps a service's npm dependencies external) instead of
+ * carrying its lexicon in the bundle's source text. What it finds is replaced by a label,
  * AssemblyAI's entity names in brackets, so a transcript reads the same whichever provider made it:
  *
  * | kind | label | found by |

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { createPocketsphinx } from "../src/speech-to-text/local/pocketsphinx.ts";
 import { synthesizeSpeech } from "./support/speech.ts";
 import { test, wordErrorRate } from "@callflow/testkit";
-import { redactPii } from "@callflow/call-lifecycle";
+import { redactPii } from "@callflow/call-lifecycle/redact-pii";
 import { buildHandler, delivery, seedChunk } from "./support/harness.ts";
 
 const tools = { ffmpeg: "ffmpeg", ffprobe: "ffprobe", timeoutMs: 30_000 };

@@ -1,4 +1,4 @@
-import { PII_LABELS, redactPii } from "@callflow/call-lifecycle";
+import { PII_LABELS, redactPii } from "@callflow/call-lifecycle/redact-pii";
 import type { SummaryContent } from "../summarizers/summary-content.ts";
 
 /**

@@ -1,4 +1,4 @@
-import { applyRedactions, findPii, PII_LABELS } from "@callflow/call-lifecycle";
+import { applyRedactions, findPii, PII_LABELS } from "@callflow/call-lifecycle/redact-pii";
 import type { Segment } from "../speech-to-text/port.ts";
 
 /**
