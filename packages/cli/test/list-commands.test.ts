@@ -94,6 +94,6 @@ describe("callflow stuck and callflow dead-letters", () => {
         await api.stop();
       }
     },
-    180_000,
+    300_000,
   );
 });
