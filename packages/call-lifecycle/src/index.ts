@@ -17,5 +17,5 @@ export {
 export { stageRunLeases, type StageRunKey } from "./stage-run-leases.ts";
 export { stageEnum, type CallStage } from "./stages.ts";
 export { callPhase, type CallPhase, type CallPhaseView, type OpenPhase, type PhaseCallFacts, type PhaseStageFacts, type PhaseTime } from "./phase.ts";
-export { queueSingleChunkVersion, recordWholeUpload, type CallAccepted, type StoredAudio, type WholeUpload } from "./intake.ts";
+export { queueSingleChunkVersion, recordWholeUpload, resolveRedactPii, type CallAccepted, type StoredAudio, type WholeUpload } from "./intake.ts";
 export { callPrefix, chunkObjectKey } from "./object-keys.ts";

@@ -32,7 +32,16 @@ export interface WholeUpload {
   audio: StoredAudio;
   failurePolicy?: FailurePolicy;
   metadata?: Prisma.InputJsonObject;
+  /** The upload's PII redaction override; unset: the tenant's setting. */
+  redactPii?: boolean | undefined;
 }
+
+/**
+ * Whether a new call is stored redacted (docs/design.md, "PII redaction"): the upload's override wins,
+ * else the tenant's setting now. Stored on the call, so the call keeps it whatever the tenant changes.
+ */
+export const resolveRedactPii = async (tx: TransactionClient, tenantId: string, override: boolean | undefined): Promise<boolean> =>
+  override ?? (await tx.tenant.findUniqueOrThrow({ where: { id: tenantId }, select: { redactPii: true } })).redactPii;
 
 /** Chunk rows queued for transcription plus the transcription stage run, for one audio version. */
 export const queueSingleChunkVersion = async (
@@ -78,6 +87,7 @@ export const recordWholeUpload = (commit: Commit, input: WholeUpload): Promise<C
         contentType: input.audio.contentType,
         failurePolicy: input.failurePolicy ?? "fail",
         metadata: input.metadata ?? {},
+        redactPii: await resolveRedactPii(tx, input.tenantId, input.redactPii),
       },
     });
     await queueSingleChunkVersion(tx, emit, { tenantId: input.tenantId, callId: input.callId, audioVersion: 1, audio: input.audio });

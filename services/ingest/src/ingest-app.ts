@@ -16,6 +16,7 @@ import { dncRoutes } from "./routes/dnc.ts";
 import { recorderChunkRoutes, recorderRoutes } from "./routes/recorder.ts";
 import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
+import { settingsRoutes } from "./routes/settings.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import type { OutboxPublisher, OutboxRelay } from "@callflow/messaging";
 import type { ReaperPolicy } from "@callflow/housekeeping";
@@ -69,6 +70,7 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(reprocessRoutes({ ...callDeps, trimmer: deps.trimmer }));
   await app.register(webhookRoutes({ commit: deps.commit, publicUrl: deps.publicUrl, ...deps.webhooks }));
   await app.register(notificationRoutes({ db: deps.db }));
+  await app.register(settingsRoutes({ db: deps.db }));
   await app.register(dialRoutes({ db: deps.db, commit: deps.commit }));
   await app.register(dncRoutes({ db: deps.db }));
   await app.register(leadRoutes({ db: deps.db }));

@@ -2,8 +2,10 @@ import { commitWithEvents, openRuntime, type ServiceHandle, type ServiceStartOpt
 import { openStorage } from "@callflow/storage";
 import { reaperMetrics, sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "@callflow/housekeeping";
 import type { ReaperConfig } from "./config.ts";
+import { startSweepTimer, type SweepTimer, type Timers } from "./sweep-timer.ts";
 
 export { reaperConfigFromEnv, type ReaperConfig } from "./config.ts";
+export { startSweepTimer, type SweepTimer, type SweepTimerOptions, type Timers } from "./sweep-timer.ts";
 
 export interface ReaperHandle extends ServiceHandle {
   /** One sweep now, outside the timer (the lock still applies). */
@@ -15,6 +17,8 @@ export interface StartOptions extends ServiceStartOptions {
   timer?: boolean;
   /** Run the outbox relay's own sweeper in this process too; default true. */
   outboxSweeper?: boolean;
+  /** What the timer schedules with; default the global setTimeout/clearTimeout. */
+  timers?: Timers;
 }
 
 /**
@@ -22,7 +26,7 @@ export interface StartOptions extends ServiceStartOptions {
  * still running when the next tick comes is not doubled; the next tick waits for it.
  */
 export async function start(config: ReaperConfig, options: StartOptions = {}): Promise<ReaperHandle> {
-  const { timer: timerOn = true, outboxSweeper = true, ...runtimeOptions } = options;
+  const { timer: timerOn = true, outboxSweeper = true, timers, ...runtimeOptions } = options;
   const runtime = await openRuntime({ service: "reaper", config, outboxSweeper, ...runtimeOptions });
   const storage = await runtime.own("waiting for object storage", () => openStorage(config.storage), (opened) => opened.close());
   const metrics = reaperMetrics(runtime.metrics.registry);
@@ -39,36 +43,17 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
   const sweep = (sweepOptions: SweepOptions = {}): Promise<SweepResult> => sweepNow(deps, { dryRun: config.dryRun, ...sweepOptions });
   const service = await runtime.run({ consumers: [] });
 
-  // Once at start (whatever a previous run left overdue is handled now, not an interval later), then
-  // every intervalMs. A failed sweep is logged and counted; it never stops the timer.
-  let current: Promise<SweepResult | undefined> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let running = timerOn;
-  const tick = () => {
-    current = sweep().then(
-      (result) => {
-        if (result.errors.length > 0) metrics.sweepFailures.inc();
-        return result;
-      },
-      (error: unknown) => {
-        metrics.sweepFailures.inc();
-        runtime.logger.error({ err: error }, "reaper sweep failed; trying again at the next interval");
-        return undefined;
-      },
-    );
-    void current.finally(schedule);
-  };
-  const schedule = () => {
-    if (running) timer = setTimeout(tick, config.intervalMs);
-  };
+  // Once at start, then every intervalMs; a failed sweep is logged and counted and never stops the
+  // timer (src/sweep-timer.ts).
+  let timer: SweepTimer | undefined;
+  if (timerOn) {
+    timer = startSweepTimer({ intervalMs: config.intervalMs, sweep: () => sweep(), failures: metrics.sweepFailures, logger: runtime.logger, ...(timers ? { timers } : {}) });
+  }
   // Stopped first: a sweep in progress finishes before the clients it uses close.
   runtime.onStop(async () => {
-    running = false;
-    clearTimeout(timer);
-    await current;
+    await timer?.stop();
   });
-  if (running) tick();
-  runtime.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun, timer: running }, "reaper sweeping");
+  runtime.logger.info({ intervalMs: config.intervalMs, dryRun: config.dryRun, timer: timerOn }, "reaper sweeping");
 
   return { ...service, sweepNow: sweep };
 }

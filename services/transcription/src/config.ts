@@ -19,7 +19,6 @@ const schema = z.object({
   /** `tenant-uuid=openai,other-uuid=assemblyai`: per-tenant provider choice. */
   CALLFLOW_TRANSCRIPTION_TENANT_PROVIDERS: z.string().optional(),
   CALLFLOW_TRANSCRIPTION_DELETE_SPLIT_ORIGINALS: field.boolean().default(false),
-  CALLFLOW_TRANSCRIPTION_REDACT_PII: field.boolean().default(false),
   CALLFLOW_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
   CALLFLOW_AUDIO_TOOL_TIMEOUT_MS: field.milliseconds().default(600_000),
@@ -37,7 +36,10 @@ const schema = z.object({
   CALLFLOW_ASSEMBLYAI_WEBHOOK_URL: field.url({ protocols: ["http", "https"] }).optional(),
   CALLFLOW_ASSEMBLYAI_WEBHOOK_HEADER: z.string().min(1).default("x-callflow-webhook-token"),
   CALLFLOW_ASSEMBLYAI_WEBHOOK_SECRET: field.optionalSecret(),
-  /** Comma-separated AssemblyAI PII policies (phone_number,email_address,…); unset: no redaction. */
+  /**
+   * Comma-separated AssemblyAI PII policies (phone_number,email_address,…) AssemblyAI applies on its side
+   * to every job; unset: none. Callflow's own redaction (the call's redact_pii) is applied either way.
+   */
   CALLFLOW_ASSEMBLYAI_REDACT_PII_POLICIES: z.string().optional(),
   CALLFLOW_ASSEMBLYAI_CONCURRENCY: field.positiveInt().default(32),
   CALLFLOW_ASSEMBLYAI_TIMEOUT_MS: field.milliseconds().default(30_000),
@@ -84,7 +86,6 @@ export const transcriptionConfigFromEnv = (env: Env = process.env) => {
     provider: e.CALLFLOW_TRANSCRIPTION_PROVIDER,
     tenantProviders: Object.freeze(tenantProviders) as Readonly<Record<string, ProviderName>>,
     deleteSplitOriginals: e.CALLFLOW_TRANSCRIPTION_DELETE_SPLIT_ORIGINALS,
-    redactPii: e.CALLFLOW_TRANSCRIPTION_REDACT_PII,
     tools: { ffmpeg: e.CALLFLOW_FFMPEG_PATH, ffprobe: e.CALLFLOW_FFPROBE_PATH, timeoutMs: e.CALLFLOW_AUDIO_TOOL_TIMEOUT_MS },
     pocketsphinx: { binary: e.CALLFLOW_POCKETSPHINX_PATH, maxSeconds: e.CALLFLOW_POCKETSPHINX_MAX_SECONDS },
     openai: {

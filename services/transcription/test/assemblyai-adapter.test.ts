@@ -225,3 +225,53 @@ describe("the AssemblyAI adapter", () => {
     );
   });
 });
+
+describe("PII redaction of AssemblyAI's result (Callflow's redactor, by the call's setting)", () => {
+  const SPOKEN = "hello my name is maria gonzalez my number is five five five oh one two three four five six and my email is maria at example dot com";
+  const words = () => SPOKEN.split(" ").map((text, i) => ({ text, start: i * 300, end: i * 300 + 250, confidence: 0.9 }));
+  const REDACTED = "hello my name is [PERSON_NAME] my number is [PHONE_NUMBER] and my email is [EMAIL_ADDRESS]";
+
+  test("the worker's path stores the redacted text, without the word timings that would spell it out", async ({ database, storage }) => {
+    const signals = createJobSignals();
+    await withAssemblyAi(database.db, { workerSignals: signals, fake: { words } }, async ({ fake }) => {
+      const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile(), redactPii: true });
+      const { handler } = buildHandler(database.db, storage, transcriber(fake, undefined), { signals, polling: { firstPollAfterMs: 200, maxPollIntervalMs: 400 } });
+      expect(await handler({ chunkId: seeded.chunkId }, delivery())).toMatchObject({ kind: "ack", reason: "transcribed" });
+      // Not asked of AssemblyAI (no policies configured): the redaction is Callflow's own.
+      expect([...fake.jobs.values()][0]!.params.redact_pii).toBeUndefined();
+      const chunk = await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } });
+      expect(chunk.text).toBe(REDACTED);
+      expect((chunk.segments as { text: string }[]).map((segment) => segment.text).join(" ")).toBe(REDACTED);
+      for (const pii of ["maria", "gonzalez", "five five five", "example"]) expect(JSON.stringify(chunk)).not.toContain(pii);
+    });
+  });
+
+  test("the webhook's path stores the redacted text too", async ({ database, storage }) => {
+    const signals = createJobSignals();
+    await withAssemblyAi(
+      database.db,
+      { workerSignals: signals, webhookInOtherProcess: true, fake: { words, processingMs: 100 } },
+      async ({ fake, stt, webhook }) => {
+        const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile(), redactPii: true });
+        const { handler } = buildHandler(database.db, storage, stt, { signals, polling: { firstPollAfterMs: 20_000, maxPollIntervalMs: 20_000 } });
+        expect(await handler({ chunkId: seeded.chunkId }, delivery())).toMatchObject({ kind: "ack", reason: expect.stringContaining("settled elsewhere") });
+        await fake.webhooksSettled();
+        expect(webhook.results).toEqual(["transcribed"]);
+        expect((await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } })).text).toBe(REDACTED);
+      },
+    );
+  });
+
+  test("a call that does not redact stores AssemblyAI's text and words untouched", async ({ database, storage }) => {
+    const signals = createJobSignals();
+    await withAssemblyAi(database.db, { workerSignals: signals, fake: { words } }, async ({ fake }) => {
+      const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile(), redactPii: false });
+      const { handler } = buildHandler(database.db, storage, transcriber(fake, undefined), { signals, polling: { firstPollAfterMs: 200, maxPollIntervalMs: 400 } });
+      expect(await handler({ chunkId: seeded.chunkId }, delivery())).toMatchObject({ kind: "ack", reason: "transcribed" });
+      const chunk = await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } });
+      expect(chunk.text).toBe(SPOKEN);
+      const stored = (chunk.segments as { words: { word: string }[] }[]).flatMap((segment) => segment.words.map((word) => word.word));
+      expect(stored.join(" ")).toBe(SPOKEN);
+    });
+  });
+});

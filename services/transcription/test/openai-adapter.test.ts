@@ -140,3 +140,51 @@ describe("the OpenAI-compatible adapter through the real SDK", () => {
     });
   });
 });
+
+describe("PII redaction of the OpenAI-compatible path's result", () => {
+  const SPOKEN = [
+    { start: 0, end: 2, text: "Hello, my name is John Smith." },
+    { start: 2, end: 5, text: "Call me back on 555-010-2345 or write to john.smith@example.com." },
+    { start: 5, end: 8, text: "My card is 4111 1111 1111 1111 and my account number is 88442211." },
+  ];
+  const RAW_TEXT = SPOKEN.map((segment) => segment.text).join(" ");
+  const withPiiFake = async (run: (fake: FakeOpenAi) => Promise<void>) => {
+    const fake = await startFakeOpenAi({ apiKey: "test-openai-key", transcript: () => ({ segments: SPOKEN }) });
+    try {
+      await run(fake);
+    } finally {
+      await fake.close();
+    }
+  };
+
+  test("a call that redacts PII stores the transcript with names, numbers and emails replaced", async ({ database, storage }) => {
+    await withPiiFake(async (fake) => {
+      const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile(2), redactPii: true });
+      const { handler } = buildHandler(database.db, storage, transcriber(fake));
+      expect(await handler({ chunkId: seeded.chunkId }, delivery())).toMatchObject({ kind: "ack", reason: "transcribed" });
+
+      const chunk = await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } });
+      expect(chunk.text).toBe(
+        "Hello, my name is [PERSON_NAME]. Call me back on [PHONE_NUMBER] or write to [EMAIL_ADDRESS]. My card is [CREDIT_CARD_NUMBER] and my account number is [ACCOUNT_NUMBER].",
+      );
+      expect((chunk.segments as { text: string }[]).map((segment) => segment.text)).toEqual([
+        "Hello, my name is [PERSON_NAME].",
+        "Call me back on [PHONE_NUMBER] or write to [EMAIL_ADDRESS].",
+        "My card is [CREDIT_CARD_NUMBER] and my account number is [ACCOUNT_NUMBER].",
+      ]);
+      const stored = JSON.stringify(chunk);
+      for (const pii of ["John", "Smith", "555", "2345", "example.com", "4111", "88442211"]) expect(stored).not.toContain(pii);
+    });
+  });
+
+  test("a call that does not redact stores the provider's text untouched", async ({ database, storage }) => {
+    await withPiiFake(async (fake) => {
+      const seeded = await seedChunk(database.db, storage, { audioPath: await toneFile(2), redactPii: false });
+      const { handler } = buildHandler(database.db, storage, transcriber(fake));
+      expect(await handler({ chunkId: seeded.chunkId }, delivery())).toMatchObject({ kind: "ack", reason: "transcribed" });
+      const chunk = await database.db.chunk.findUniqueOrThrow({ where: { id: seeded.chunkId } });
+      expect(chunk.text).toBe(RAW_TEXT);
+      expect(chunk.segments).toEqual(SPOKEN);
+    });
+  });
+});

@@ -8,7 +8,7 @@ import type { Commit, Emit, TransactionClient } from "./commit.ts";
  * events announcing them in one transaction, before the client hears 2xx. Every query names the tenant.
  */
 
-import type { CallAccepted } from "@callflow/call-lifecycle";
+import { resolveRedactPii, type CallAccepted } from "@callflow/call-lifecycle";
 
 export { queueSingleChunkVersion, recordWholeUpload, type CallAccepted, type WholeUpload } from "@callflow/call-lifecycle";
 
@@ -23,7 +23,7 @@ export const lockCall = async (tx: TransactionClient, tenantId: string, callId: 
 /** A recorder opens a call and then sends its chunks one by one. */
 export const openRecorderCall = (
   commit: Commit,
-  input: { tenantId: string; failurePolicy?: FailurePolicy; metadata?: Prisma.InputJsonObject },
+  input: { tenantId: string; failurePolicy?: FailurePolicy; metadata?: Prisma.InputJsonObject; redactPii?: boolean | undefined },
 ): Promise<CallAccepted> =>
   commit(async (tx) => {
     const call = await tx.call.create({
@@ -33,6 +33,7 @@ export const openRecorderCall = (
         source: "recorder",
         failurePolicy: input.failurePolicy ?? "fail",
         metadata: input.metadata ?? {},
+        redactPii: await resolveRedactPii(tx, input.tenantId, input.redactPii),
       },
       select: { id: true, status: true, audioVersion: true },
     });

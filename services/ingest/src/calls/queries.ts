@@ -101,6 +101,7 @@ interface CallDetailRow {
   error_code: string | null;
   error_message: string | null;
   failure_policy: CallRow["failurePolicy"];
+  redact_pii: boolean;
   partial: boolean;
   missing_chunk_indexes: number[];
   metadata: Record<string, unknown> | null;
@@ -133,7 +134,7 @@ export const callDetail = async (db: Db, tenantId: string, callId: string): Prom
   const rows = await db.$queryRaw<CallDetailRow[]>`
     SELECT c.id::text, c.tenant_id::text, c.status::text, c.source::text, c.audio_version, c.duration_seconds, c.size_bytes,
            c.content_type, c.created_at, c.updated_at, c.upload_finished_at, c.completed_at, c.failed_stage, c.error_code,
-           c.error_message, c.failure_policy::text, c.partial, COALESCE(c.missing_chunk_indexes, ARRAY[]::int[]) AS missing_chunk_indexes, c.metadata, c.expected_chunk_count,
+           c.error_message, c.failure_policy::text, c.redact_pii, c.partial, COALESCE(c.missing_chunk_indexes, ARRAY[]::int[]) AS missing_chunk_indexes, c.metadata, c.expected_chunk_count,
            COALESCE((SELECT json_agg(json_build_object(
                        'stage', s.stage, 'audio_version', s.audio_version, 'status', s.status, 'attempt', s.attempt,
                        'created_at', s.created_at, 'started_at', s.started_at, 'heartbeat_at', s.heartbeat_at,
@@ -182,6 +183,7 @@ export const callDetail = async (db: Db, tenantId: string, callId: string): Prom
       })),
     ),
     failurePolicy: row.failure_policy,
+    redactPii: row.redact_pii,
     partial: row.partial,
     missingChunkIndexes: row.missing_chunk_indexes,
     metadata: row.metadata ?? {},

@@ -60,6 +60,7 @@ export const callSummaryView = z.object({
 
 export const callView = callSummaryView.extend({
   failurePolicy: z.enum(["fail", "partial"]),
+  redactPii: z.boolean().describe("Whether the transcript and summary are stored with PII redacted: the upload's override, else the tenant's setting at upload"),
   partial: z.boolean(),
   missingChunkIndexes: z.array(z.number().int()),
   metadata: z.record(z.string(), z.unknown()),

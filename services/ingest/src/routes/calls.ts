@@ -14,6 +14,12 @@ import { receiveAudio } from "../uploads/receive-audio.ts";
 import { callIdOf, type CallRouteDeps } from "./route-deps.ts";
 
 const failurePolicy = z.enum(["fail", "partial"]).optional().describe("What a chunk that fails for good does to the call");
+/** The per-call PII redaction override, shared by the upload routes' query strings. */
+export const redactPiiOverride = z
+  .enum(["true", "false"])
+  .transform((value) => value === "true")
+  .optional()
+  .describe("Redact PII from this call's stored transcript and summary (true) or not (false), whatever the tenant's setting; unset: the tenant's setting");
 
 /** POST /v1/calls: a whole recording, streamed to object storage, durably handed to the pipeline. */
 export const callUploadRoutes =
@@ -33,7 +39,7 @@ export const callUploadRoutes =
         schema: {
           summary: "Upload a recording",
           tags: ["calls"],
-          querystring: z.object({ failurePolicy }),
+          querystring: z.object({ failurePolicy, redactPii: redactPiiOverride }),
           headers: z.object({ "callflow-metadata": z.string().optional().describe("A JSON object stored with the call") }),
           response: { 202: acceptedView, ...errorResponses(400, 401, 413, 415, 429) },
         },
@@ -55,6 +61,7 @@ export const callUploadRoutes =
             source: "upload",
             audio,
             failurePolicy: request.query.failurePolicy,
+            redactPii: request.query.redactPii,
             ...(metadata ? { metadata } : {}),
           });
           return reply.code(202).header("location", `/v1/calls/${accepted.id}`).send({ id: accepted.id, status: accepted.status, audioVersion: accepted.audioVersion });

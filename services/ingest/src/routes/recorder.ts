@@ -32,6 +32,7 @@ export const recorderRoutes =
             .object({
               failurePolicy: z.enum(["fail", "partial"]).optional(),
               metadata: z.record(z.string(), z.json()).optional(),
+              redactPii: z.boolean().optional().describe("Redact PII from this call's stored transcript and summary, whatever the tenant's setting; unset: the tenant's setting"),
             })
             .nullish(),
           response: { 201: acceptedView, ...errorResponses(400, 401, 429) },
@@ -42,6 +43,7 @@ export const recorderRoutes =
           tenantId: tenantOf(request),
           ...(request.body?.failurePolicy ? { failurePolicy: request.body.failurePolicy } : {}),
           ...(request.body?.metadata ? { metadata: request.body.metadata as never } : {}),
+          redactPii: request.body?.redactPii,
         });
         return reply.code(201).header("location", `/v1/calls/${call.id}`).send(call);
       },

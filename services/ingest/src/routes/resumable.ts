@@ -23,7 +23,7 @@ export const resumableRoutes =
     app.post(
       UPLOADS_PATH,
       {
-        config: { openapiBody: { description: "tus 1.0.0 creation: send Upload-Length and Upload-Metadata (failurePolicy, metadata); the Location is the upload, its id the call id", content: { "application/offset+octet-stream": { schema: { type: "string", format: "binary" } } } } },
+        config: { openapiBody: { description: "tus 1.0.0 creation: send Upload-Length and Upload-Metadata (failurePolicy, metadata, redactPii: true|false); the Location is the upload, its id the call id", content: { "application/offset+octet-stream": { schema: { type: "string", format: "binary" } } } } },
         schema: { summary: "Create a resumable (tus) upload", tags: ["uploads"] },
       },
       async (request, reply) => {

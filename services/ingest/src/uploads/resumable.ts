@@ -25,6 +25,13 @@ import { receiveAudio } from "./receive-audio.ts";
 
 const TENANT_METADATA = "callflowTenant";
 
+/** The tus Upload-Metadata `redactPii`: "true" or "false" overrides the tenant's setting; absent: the tenant's. */
+const redactPiiOf = (value: string | null | undefined): boolean | undefined => {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (value === "true" || value === "false") return value === "true";
+  throw new ApiError(400, "invalid_redact_pii", "Upload-Metadata redactPii must be true or false");
+};
+
 export interface ResumableOptions {
   directory: string | undefined;
   maxStagedBytes: number;
@@ -87,6 +94,7 @@ export const createResumableUploads = async (
       }
       try {
         parseMetadata(upload.metadata?.metadata ?? undefined);
+        redactPiiOf(upload.metadata?.redactPii);
       } catch (error) {
         throw tusError(error as ApiError);
       }
@@ -126,8 +134,9 @@ export const createResumableUploads = async (
       }
       const failurePolicy = upload.metadata?.failurePolicy === "partial" ? "partial" : "fail";
       const metadata = parseMetadata(upload.metadata?.metadata ?? undefined);
+      const redactPii = redactPiiOf(upload.metadata?.redactPii);
       try {
-        await recordWholeUpload(deps.commit, { tenantId, callId, source: "resumable", audio, failurePolicy, ...(metadata ? { metadata } : {}) });
+        await recordWholeUpload(deps.commit, { tenantId, callId, source: "resumable", audio, failurePolicy, redactPii, ...(metadata ? { metadata } : {}) });
       } catch (error) {
         await deps.store.delete(audio.key).catch(() => undefined);
         throw error;

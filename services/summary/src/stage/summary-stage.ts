@@ -4,6 +4,7 @@ import type { Db } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
 import type { TranscriptSegment } from "../summarizers/port.ts";
 import type { SummaryContent } from "../summarizers/summary-content.ts";
+import { redactSummary } from "./redact-summary.ts";
 
 /**
  * The summary stage's rows: its stage run (claimed by compare-and-set, so one worker summarizes a
@@ -49,6 +50,7 @@ export type StoreResult = { stored: true; summaryId: string; revision: number } 
 export interface SummaryStage {
   load(key: StageKey, transcriptId: string): Promise<Loaded>;
   claim(key: StageKey, window: ClaimWindow): Promise<Claim>;
+  /** Stores a revision, redacted first when the call redacts PII. */
   store(key: StageKey, attempt: number, summary: { transcriptId: string; model: string; content: SummaryContent }): Promise<StoreResult>;
   fail(key: StageKey, attempt: number | undefined, error: { code: string; message: string }): Promise<string>;
 }
@@ -111,14 +113,16 @@ export function createSummaryStage(deps: { db: Db; topology: Topology; relay?: P
           if (owned.count === 0) return { stored: false };
           const latest = await tx.summary.aggregate({ where: { transcriptId: summary.transcriptId }, _max: { revision: true } });
           const revision = (latest._max.revision ?? 0) + 1;
+          // Redacted before it is stored (docs/design.md, "PII redaction"), by the call's setting.
+          const call = await tx.call.findUniqueOrThrow({ where: { id: key.callId }, select: { redactPii: true, status: true, audioVersion: true } });
+          const content = call.redactPii ? redactSummary(summary.content) : summary.content;
           const row = await tx.summary.create({
-            data: { tenantId: key.tenantId, callId: key.callId, transcriptId: summary.transcriptId, revision, model: summary.model, content: summary.content },
+            data: { tenantId: key.tenantId, callId: key.callId, transcriptId: summary.transcriptId, revision, model: summary.model, content },
             select: { id: true },
           });
           await emit("callSummarized", { tenantId: key.tenantId, callId: key.callId, summaryId: row.id });
           // A re-run on a completed call: completion will not announce it again, so its lead is refreshed from here.
-          const call = await tx.call.findUnique({ where: { id: key.callId }, select: { status: true, audioVersion: true } });
-          if (call?.status === "completed" && call.audioVersion === key.audioVersion) await emit("leadRequested", { tenantId: key.tenantId, callId: key.callId });
+          if (call.status === "completed" && call.audioVersion === key.audioVersion) await emit("leadRequested", { tenantId: key.tenantId, callId: key.callId });
           return { stored: true, summaryId: row.id, revision };
         },
         relay,

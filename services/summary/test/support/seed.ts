@@ -16,11 +16,11 @@ export interface SegmentSeed {
 /** A call as the aggregator leaves it on callTranscribed: processing, its transcript stored, merge and summary queued. */
 export async function seedTranscribedCall(
   db: Db,
-  input: { text: string; segments?: SegmentSeed[]; createdAt?: Date; tenantId?: string },
+  input: { text: string; segments?: SegmentSeed[]; createdAt?: Date; tenantId?: string; redactPii?: boolean },
 ): Promise<SeededTranscript> {
   const tenantId = input.tenantId ?? (await db.tenant.create({ data: { name: "summary test" } })).id;
   const call = await db.call.create({
-    data: { tenantId, source: "upload", status: "processing", uploadFinishedAt: new Date(), expectedChunkCount: 1, ...(input.createdAt ? { createdAt: input.createdAt } : {}) },
+    data: { tenantId, source: "upload", status: "processing", uploadFinishedAt: new Date(), expectedChunkCount: 1, redactPii: input.redactPii ?? false, ...(input.createdAt ? { createdAt: input.createdAt } : {}) },
   });
   const transcript = await db.transcript.create({
     data: {

@@ -20,6 +20,8 @@ export interface ChunkRecord {
   heartbeatAt: Date | null;
   provider: string | null;
   providerJobId: string | null;
+  /** The call's `redact_pii`: the result is stored with PII redacted (docs/design.md, "PII redaction"). */
+  redactPii: boolean;
 }
 
 /** Which run of a chunk a write belongs to: a worker's attempt, or a provider job (webhook path). */
@@ -56,6 +58,7 @@ export interface ChunkRepo extends LeaseStore<ChunkLeaseKey> {
   findByJob(provider: string, jobId: string): Promise<ChunkRecord | null>;
   /** The provider's job id, durable before the worker waits on it (a redelivery resumes it). */
   saveJob(chunkId: string, attempt: number, provider: string, jobId: string): Promise<void>;
+  /** Stores the result, redacted first when the chunk's call redacts PII, whichever path (worker or webhook) it came by. */
   complete(chunk: ChunkRecord, owner: Owner, result: { text: string; segments: Segment[] }, now: Date): Promise<boolean>;
   fail(chunk: ChunkRecord, owner: Owner | "any", error: { code: string; message: string }, now: Date): Promise<boolean>;
   /** The chunk becomes `superseded`, its parts new `queued` rows announced by chunkReady: one transaction. */

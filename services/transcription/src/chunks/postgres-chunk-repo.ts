@@ -1,6 +1,7 @@
 import type { Topology } from "@callflow/contracts";
 import type { Db, Prisma } from "@callflow/db";
 import { commitWithEvents, type OutboxRelay } from "@callflow/messaging";
+import { redactTranscription } from "../redaction/redact-pii.ts";
 import { partIndex, type ChunkRecord, type ChunkRepo, type Owner } from "./chunk-repo.ts";
 
 const select = {
@@ -20,11 +21,12 @@ const select = {
   heartbeatAt: true,
   provider: true,
   providerJobId: true,
+  call: { select: { redactPii: true } },
 } as const satisfies Prisma.ChunkSelect;
 
 type Row = Prisma.ChunkGetPayload<{ select: typeof select }>;
 
-const toRecord = (row: Row): ChunkRecord => ({ ...row, sizeBytes: row.sizeBytes === null ? null : Number(row.sizeBytes) });
+const toRecord = ({ call, ...row }: Row): ChunkRecord => ({ ...row, sizeBytes: row.sizeBytes === null ? null : Number(row.sizeBytes), redactPii: call.redactPii });
 
 const ownerWhere = (owner: Owner): Prisma.ChunkWhereInput => ("attempt" in owner ? { attempt: owner.attempt } : { providerJobId: owner.jobId });
 
@@ -73,8 +75,10 @@ export function createPostgresChunkRepo(deps: { db: Db; topology: Topology; rela
       if (count !== 1) throw new Error(`chunk ${chunkId} is no longer attempt ${attempt}'s; provider job ${jobId} not recorded`);
     },
 
-    complete: (chunk, owner, result, now) =>
+    complete: (chunk, owner, transcribed, now) =>
       commit(async (tx, emit) => {
+        // Redacted before anything is stored: the chunk's text is what the aggregator assembles.
+        const result = chunk.redactPii ? redactTranscription(transcribed) : transcribed;
         const { count } = await tx.chunk.updateMany({
           // A job's result may land while its chunk waits in the queue for a retry: still this job's.
           where: { id: chunk.id, status: "attempt" in owner ? "running" : { in: ["queued", "running"] }, ...ownerWhere(owner) },

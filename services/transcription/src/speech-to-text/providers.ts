@@ -1,6 +1,5 @@
 import type { PiiPolicy } from "assemblyai";
 import type { ProviderName, TranscriptionConfig } from "../config.ts";
-import { redactTranscription } from "../redaction/redact-pii.ts";
 import { createAssemblyAiTranscriber } from "./assemblyai/assemblyai-transcriber.ts";
 import { createPocketsphinx } from "./local/pocketsphinx.ts";
 import { createOpenAiTranscriber } from "./openai/openai-transcriber.ts";
@@ -27,7 +26,6 @@ export function createProviders(config: TranscriptionConfig): Providers {
         timeoutBaseMs: 30_000,
         timeoutPerAudioSecondMs: 3_000,
         maxDurationSeconds: config.pocketsphinx.maxSeconds,
-        ...(config.redactPii ? { redact: redactTranscription } : {}),
       }),
     );
   }

@@ -35,14 +35,14 @@ export interface SeededChunk {
 export async function seedChunk(
   db: Db,
   storage: TestBucket,
-  input: { audioPath: string; index?: number; startOffsetSeconds?: number; contentType?: string },
+  input: { audioPath: string; index?: number; startOffsetSeconds?: number; contentType?: string; redactPii?: boolean },
 ): Promise<SeededChunk> {
   const tenant = await db.tenant.create({ data: { name: "transcription test" } });
   const callId = randomUUID();
   const extension = path.extname(input.audioPath).slice(1);
   const objectKey = `tenants/${tenant.id}/calls/${callId}/v1/chunks/${String(input.index ?? 0).padStart(5, "0")}.${extension}`;
   await objectStoreAudio(storage.store).upload(objectKey, input.audioPath, input.contentType ?? `audio/${extension}`);
-  await db.call.create({ data: { id: callId, tenantId: tenant.id, source: "recorder", status: "processing" } });
+  await db.call.create({ data: { id: callId, tenantId: tenant.id, source: "recorder", status: "processing", redactPii: input.redactPii ?? false } });
   const chunk = await db.chunk.create({
     data: {
       tenantId: tenant.id,

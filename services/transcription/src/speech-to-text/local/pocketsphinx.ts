@@ -15,7 +15,6 @@ export interface PocketsphinxOptions {
   timeoutPerAudioSecondMs: number;
   /** Audio longer than this is split first, so one recognition never holds a worker for long. */
   maxDurationSeconds: number;
-  redact?: (transcription: Transcription) => Transcription;
 }
 
 /**
@@ -52,8 +51,7 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
           }
           throw new RetryableProviderError("transcription_failed", error instanceof Error ? error.message : String(error), { cause: error });
         });
-        const transcription = parsePocketsphinx(output);
-        return options.redact ? options.redact(transcription) : transcription;
+        return parsePocketsphinx(output);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
