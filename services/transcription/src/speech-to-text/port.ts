@@ -29,6 +29,9 @@ export interface AudioFile {
   sizeBytes: number;
   durationSeconds: number;
   contentType?: string | undefined;
+  /** From the probe: the local provider picks its front end by them (narrowband phone audio). */
+  sampleRateHz?: number | undefined;
+  codec?: string | undefined;
 }
 
 /** What a provider accepts in one request; audio over either limit is split first. */
