@@ -1,8 +1,10 @@
 import { defineConsumer, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { providerMetrics } from "@callflow/telemetry";
 import type { SummaryConfig } from "./config.ts";
 import { createSummarizeTranscript, failSummaryOnDeadLetter } from "./handler.ts";
 import { createSummaryStage } from "./stage/summary-stage.ts";
 import type { Summarizer } from "./summarizers/port.ts";
+import { providerNameOf } from "./summarizers/openai/openai-summarizer.ts";
 import { selectSummarizer } from "./summarizers/select-summarizer.ts";
 
 export { summaryConfigFromEnv, type SummaryConfig, type OpenAiSummaryConfig } from "./config.ts";
@@ -23,8 +25,11 @@ export interface StartOptions extends ServiceStartOptions {
  * summarizer and stores the result with callSummarized (the completion consumer takes it from there).
  */
 export async function start(config: SummaryConfig, options: StartOptions = {}): Promise<SummaryHandle> {
-  const { summarizer = selectSummarizer(config), ...runtimeOptions } = options;
+  const { summarizer: given, ...runtimeOptions } = options;
   const runtime = await openRuntime({ service: "summary", config, ...runtimeOptions });
+  // The extractive default calls no provider: no provider series then.
+  const provider = config.provider === "openai" && config.openai ? providerNameOf(config.openai.baseURL) : undefined;
+  const summarizer = given ?? selectSummarizer(config, provider ? providerMetrics(runtime.metrics.registry, [provider]) : undefined);
   const stage = createSummaryStage({ db: runtime.db, topology: runtime.topology, relay: runtime.relay });
 
   return runtime.run({
