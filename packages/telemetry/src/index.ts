@@ -1,4 +1,5 @@
 export { createLogger, REDACTED_PATHS, type Logger, type LoggerOptions } from "./logger.ts";
+export { traceAwsSdkClient, tracePgModule } from "./client-spans.ts";
 export { startTelemetry, type Telemetry, type TelemetryOptions } from "./start-telemetry.ts";
 export { contextWithSpan } from "./propagating-tracer.ts";
 export {
