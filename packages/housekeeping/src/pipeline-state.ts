@@ -49,7 +49,8 @@ const once = <M>(registry: Registry, name: string, create: () => M): M => (regis
 
 /**
  * Registers the pipeline-state metrics on `registry`, read from `db` at scrape time. A read that
- * fails leaves the series out of that scrape (a gap, not a stale number).
+ * fails leaves the labelled series out of that scrape (a gap, not a stale number); the unlabelled
+ * ones read 0 then, as prom-client always reports them.
  */
 export const registerPipelineState = (registry: Registry, db: Db, options: PipelineStateOptions = {}): void => {
   const maxAgeMs = options.maxAgeMs ?? 5_000;

@@ -22,8 +22,9 @@ export const REAL_TIME_FACTOR_BUCKETS: readonly number[] = [0.01, 0.025, 0.05, 0
 const once = <M>(registry: Registry, name: string, create: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? create();
 
 /**
- * The provider metrics on a service's registry. Each named provider starts with every outcome at 0
- * and its breaker closed, so a dashboard shows "no 429s" as 0 rather than as no data.
+ * The provider metrics on a service's registry. Each named provider starts with every outcome at 0,
+ * so a dashboard shows "no 429s" as 0 rather than as no data; a breaker's series starts with
+ * trackBreakerState (a provider without a breaker, the local recognizer, has none).
  */
 export const providerMetrics = (registry: Registry, providers: readonly string[] = []): ProviderMetrics => {
   const metrics: ProviderMetrics = {
@@ -45,7 +46,6 @@ export const providerMetrics = (registry: Registry, providers: readonly string[]
   };
   for (const provider of providers) {
     for (const outcome of PROVIDER_OUTCOMES) metrics.requests.inc({ provider, outcome }, 0);
-    metrics.breakerState.set({ provider }, BREAKER_STATE.closed);
   }
   return metrics;
 };
