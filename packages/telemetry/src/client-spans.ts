@@ -1,5 +1,4 @@
 import { trace, type Tracer, type TracerProvider } from "@opentelemetry/api";
-import type { Instrumentation } from "@opentelemetry/instrumentation";
 import { AwsInstrumentation } from "@opentelemetry/instrumentation-aws-sdk";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 
@@ -22,13 +21,18 @@ const awsInstrumentation = (): AwsInstrumentation => (aws ??= new AwsInstrumenta
 
 const patched = new WeakSet<object>();
 
+/** What of an instrumentation is used here; structural, as the AWS one is built on another copy of @opentelemetry/instrumentation. */
+interface ModulePatcher {
+  readonly instrumentationName: string;
+  getModuleDefinitions(): readonly { name: string; patch?: ((exports: never, version?: string) => unknown) | undefined }[];
+}
+
 /** Applies `instrumentation`'s patch for module `name` to `exports`, once per object. */
-const patchModule = (instrumentation: Instrumentation & { getModuleDefinitions?(): unknown }, name: string, exports: object, version: string): void => {
+const patchModule = (instrumentation: ModulePatcher, name: string, exports: object, version: string): void => {
   if (patched.has(exports)) return;
-  const definitions = (instrumentation as unknown as { getModuleDefinitions(): { name: string; patch?: (exports: unknown, version?: string) => unknown }[] }).getModuleDefinitions();
-  const definition = definitions.find((candidate) => candidate.name === name);
+  const definition = instrumentation.getModuleDefinitions().find((candidate) => candidate.name === name);
   if (!definition?.patch) throw new Error(`${instrumentation.instrumentationName} has no patch for ${name}`);
-  definition.patch(exports, version);
+  definition.patch(exports as never, version);
   patched.add(exports);
 };
 
