@@ -26,9 +26,9 @@ import { spawnService, stopService, waitReady, type ServiceProcess } from "../pa
 import { waitFor } from "../packages/testkit/src/wait.ts";
 import * as ingest from "../services/ingest/src/index.ts";
 
-const CHUNKS = Number(process.env.BENCH_SCALE_CHUNKS ?? 96);
-const PROVIDER_MS = Number(process.env.BENCH_SCALE_PROVIDER_MS ?? 1_000);
-const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 2);
+const CHUNKS = Number(process.env.BENCH_SCALE_CHUNKS ?? 64);
+const PROVIDER_MS = Number(process.env.BENCH_SCALE_PROVIDER_MS ?? 4_000);
+const CONCURRENCY = Number(process.env.BENCH_SCALE_CONCURRENCY ?? 4);
 const REPLICAS = [1, 2, 4] as const;
 const TARGET_EFFICIENCY = 0.8;
 const CHUNKS_PER_CALL = 8;
