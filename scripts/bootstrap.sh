@@ -8,6 +8,9 @@ trap_step bootstrap
 
 PNPM_VERSION=10.34.8
 DEBIAN_PACKAGES=(ffmpeg sox pocketsphinx pocketsphinx-en-us festival festvox-us-slt-hts)
+# Installed without recommends (no node exporter, no service started): the tests run `prometheus`
+# on a free port of their own and `promtool` on the alert rules.
+DEBIAN_PACKAGES_NO_RECOMMENDS=(prometheus)
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -16,10 +19,15 @@ missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  log "installing Debian packages: ${missing[*]}"
+missing_no_recommends=()
+for pkg in "${DEBIAN_PACKAGES_NO_RECOMMENDS[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing_no_recommends+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ] || [ ${#missing_no_recommends[@]} -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]} ${missing_no_recommends[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ ${#missing_no_recommends[@]} -eq 0 ] || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_no_recommends[@]}" >/dev/null
 fi
 
 if ! command -v pnpm >/dev/null || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then

@@ -7,13 +7,27 @@ export interface ReaperMetrics {
   /** Timer sweeps that threw or reported errors; the timer carries on at its next interval. */
   sweepFailures: Counter;
   deadLetters: Gauge;
+  /** Unix time of this replica's last sweep that ran every part without an error. */
+  lastSweep: Gauge;
 }
+
+/** The reaper's re-drive actions, counted from 0 so a dashboard shows "none" as 0. */
+export const REDRIVE_KINDS = ["chunk.redrive", "stage.redrive", "transcription.redrive"] as const;
+export const REAPED_STAGES = ["transcription", "merge", "summary", "upload", "dial", "outbox", "storage"] as const;
 
 /** Gets a metric already on the registry (several reapers in one process, the CLI) or creates it. */
 const once = <M>(registry: Registry, name: string, create: () => M): M => (registry.getSingleMetric(name) as M | undefined) ?? create();
 
 /** The reaper's metrics on the worker's registry, served at its /metrics. */
-export const reaperMetrics = (registry: Registry): ReaperMetrics => ({
+export const reaperMetrics = (registry: Registry): ReaperMetrics => {
+  const metrics = reaperMetricsOn(registry);
+  for (const kind of REDRIVE_KINDS) metrics.actions.inc({ kind, outcome: "applied" }, 0);
+  // Until the first sweep sets them: 0 for every stage, where a stage with nothing stuck stays.
+  for (const stage of REAPED_STAGES) metrics.stuck.set({ stage }, 0);
+  return metrics;
+};
+
+const reaperMetricsOn = (registry: Registry): ReaperMetrics => ({
   stuck: once(registry, "callflow_reaper_stuck_entities", () =>
     new Gauge({ name: "callflow_reaper_stuck_entities", help: "Entities past their deadline at the last sweep, by stage (kept at 0)", labelNames: ["stage"], registers: [registry] }),
   ),
@@ -34,5 +48,8 @@ export const reaperMetrics = (registry: Registry): ReaperMetrics => ({
   ),
   deadLetters: once(registry, "callflow_dead_letters_unreplayed", () =>
     new Gauge({ name: "callflow_dead_letters_unreplayed", help: "Dead letters never replayed", registers: [registry] }),
+  ),
+  lastSweep: once(registry, "callflow_reaper_last_sweep_timestamp_seconds", () =>
+    new Gauge({ name: "callflow_reaper_last_sweep_timestamp_seconds", help: "Unix time this replica last completed a sweep without an error (0: none yet)", registers: [registry] }),
   ),
 });

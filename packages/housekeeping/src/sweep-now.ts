@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@callflow/telemetry";
 import { assertStillLocked, SweepTimeSpentError, type BeforeWriteHook, type ReaperAction, type SweepPorts, type SweepRun } from "./actions.ts";
-import type { ReaperMetrics } from "./metrics.ts";
+import { REAPED_STAGES, type ReaperMetrics } from "./metrics.ts";
 import { DEFAULT_POLICY, policyWithAge, type ReaperPolicy } from "./policy.ts";
 import { allSweeps, type StuckEntity } from "./sweeps/index.ts";
 
@@ -101,7 +101,8 @@ export async function sweepNow(deps: SweeperDeps, options: SweepOptions = {}): P
     const { metrics } = deps;
     metrics.sweepDuration.observe({ result: locked ? (result.errors.length > 0 ? "error" : "ok") : "skipped" }, result.durationMs / 1000);
     if (locked) {
-      for (const stage of ["transcription", "merge", "summary", "upload", "dial", "outbox", "storage"]) metrics.stuck.set({ stage }, stuckByStage.get(stage) ?? 0);
+      if (result.errors.length === 0) metrics.lastSweep.set(Date.now() / 1000);
+      for (const stage of REAPED_STAGES) metrics.stuck.set({ stage }, stuckByStage.get(stage) ?? 0);
       for (const action of result.actions) metrics.actions.inc({ kind: action.kind, outcome: action.outcome });
       const [dead] = await deps.db.$queryRaw<{ n: number }[]>`SELECT count(*)::int AS n FROM dead_letters WHERE replayed_at IS NULL`;
       metrics.deadLetters.set(dead?.n ?? 0);

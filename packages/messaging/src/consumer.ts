@@ -72,7 +72,7 @@ export interface StartConsumerOptions<C extends ConsumerKey = ConsumerKey> exten
   /** Marks the entity of a message this consumer gives up on failed (invariant 4). */
   onDeadLetter?: DeadLetterHook<EventKeyFor<C>>;
   logger: Logger;
-  metrics?: Pick<CallflowMetrics, "deliveries" | "redeliveries" | "handlerDuration" | "deadLetters" | "consumerLag">;
+  metrics?: Pick<CallflowMetrics, "deliveries" | "redeliveries" | "queueWait" | "handlerDuration" | "deadLetters" | "consumerLag">;
   tracer: Tracer;
   /** Pull request lifetime; server heartbeats come every half of it. Default 10 s. */
   pullExpiresMs?: number;
@@ -122,6 +122,8 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
   const retryBackoffMs = options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
   const log = options.logger.child({ consumer: durable, stream });
 
+  // Counted from 0, so "no redeliveries, no dead letters" shows as 0 rather than as no series at all.
+  if (metrics) for (const counter of [metrics.deliveries, metrics.redeliveries, metrics.deadLetters]) counter.inc({ stage: key }, 0);
   const stats: ConsumerStats = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, inFlight: 0, resubscribed: 0, bound: false };
   const slots = new Slots(concurrency);
   const held = new HeldMessages({ heartbeatEveryMs, handlerTimeoutMs: options.handlerTimeoutMs, log });
@@ -146,6 +148,7 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
     metrics: metrics && {
       deliveries: metrics.deliveries.labels(key),
       redeliveries: metrics.redeliveries.labels(key),
+      queueWait: metrics.queueWait.labels(key),
       handlerDuration: {
         ack: metrics.handlerDuration.labels(key, "ack"),
         retry: metrics.handlerDuration.labels(key, "retry"),

@@ -67,11 +67,39 @@ test("/metrics counts deliveries, redeliveries, handler durations by outcome and
   expect(sample(metrics, "callflow_handler_duration_seconds_count", { ...stage, outcome: "retry" })).toBe(2);
   expect(sample(metrics, "callflow_handler_duration_seconds_count", { ...stage, outcome: "dead" })).toBe(1);
   expect(sample(metrics, "callflow_dead_letters_total", stage)).toBe(1);
+  // Queue wait: once per message (13), at its first delivery only; none of them waited a minute.
+  expect(sample(metrics, "callflow_queue_wait_seconds_count", stage)).toBe(13);
+  expect(sample(metrics, "callflow_queue_wait_seconds_bucket", { ...stage, le: "60" })).toBe(13);
   expect(metrics).toContain("callflow_process_cpu_user_seconds_total");
 
   const letter = await database.db.deadLetter.findFirstOrThrow();
   expect(letter).toMatchObject({ reason: "terminated", errorCode: "unsupported_audio", consumer: t.consumer("transcription").durable, deliveryCount: 1 });
 }, 60_000);
+
+test("a consumer's counters start at 0, so a dashboard shows no redeliveries or dead letters as 0", async ({ messaging }) => {
+  const { nats, topology: t } = messaging;
+  const declaration = transcription();
+  await declareTopology(await jetstreamManager(nats), t, [declaration]);
+  const metrics = createMetrics({ service: "zero-test" });
+  const consumer = await startConsumer({
+    ...declaration,
+    nats,
+    topology: t,
+    concurrency: 1,
+    handler: async () => ack(),
+    deadLetters: collectingSink(),
+    logger: quietLogger(),
+    metrics,
+    tracer: trace.getTracer("test"),
+  });
+  try {
+    const text = await metrics.registry.metrics();
+    const stage = { stage: "transcription", service: "zero-test" };
+    for (const name of ["callflow_deliveries_total", "callflow_redeliveries_total", "callflow_dead_letters_total"]) expect(sample(text, name, stage), name).toBe(0);
+  } finally {
+    await consumer.stop(1_000);
+  }
+});
 
 test("consumer lag reports pending plus unacknowledged messages and falls to zero when they are handled", async ({ messaging }) => {
   const { nats, topology: t } = messaging;

@@ -1,4 +1,5 @@
 import { S3Client } from "@aws-sdk/client-s3";
+import { traceAwsSdkClient } from "@callflow/telemetry";
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -35,6 +36,9 @@ export const DEFAULT_S3_TIMEOUTS: Readonly<S3Timeouts> = Object.freeze({
 });
 
 export const DEFAULT_S3_MAX_ATTEMPTS = 3;
+
+// Every S3 command is a client span of the request or message it serves (instrumentation-aws-sdk).
+traceAwsSdkClient(S3Client);
 
 export const createS3Client = (connection: S3Connection): S3Client => {
   const timeouts = { ...DEFAULT_S3_TIMEOUTS, ...connection.timeouts };

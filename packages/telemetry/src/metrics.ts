@@ -14,6 +14,8 @@ export interface CallflowMetrics {
   readonly deliveries: Counter<"stage">;
   /** Deliveries with a delivery count above 1. */
   readonly redeliveries: Counter<"stage">;
+  /** Seconds a message waited in its stream before its first delivery (publish to handler start). */
+  readonly queueWait: Histogram<"stage">;
   readonly deadLetters: Counter<"stage">;
   /** Pending plus ack-pending messages of a durable consumer: what KEDA scales on. */
   readonly consumerLag: Gauge<"stream" | "consumer">;
@@ -66,6 +68,15 @@ export const createMetrics = (options: MetricsOptions): CallflowMetrics => {
     ),
     redeliveries: registered(registry, "callflow_redeliveries_total", Counter, () =>
       new Counter({ name: "callflow_redeliveries_total", help: "Deliveries that were not the first for their message", labelNames: ["stage"] as const, registers }),
+    ),
+    queueWait: registered(registry, "callflow_queue_wait_seconds", Histogram, () =>
+      new Histogram({
+        name: "callflow_queue_wait_seconds",
+        help: "Time a message waited in its stream before its first delivery, by stage",
+        labelNames: ["stage"] as const,
+        buckets: [...HANDLER_DURATION_BUCKETS],
+        registers,
+      }),
     ),
     deadLetters: registered(registry, "callflow_dead_letters_total", Counter, () =>
       new Counter({ name: "callflow_dead_letters_total", help: "Messages moved to the dead-letter stream", labelNames: ["stage"] as const, registers }),

@@ -3,6 +3,7 @@ import { getBooleanFromEnv } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { NodeSDK } from "@opentelemetry/sdk-node";
 import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, type SpanExporter, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { connectClientSpans } from "./client-spans.ts";
 import { PropagatingTracer } from "./propagating-tracer.ts";
 
 export interface TelemetryOptions {
@@ -66,6 +67,7 @@ const boot = (options: TelemetryOptions): RunningSdk => {
     instrumentations: [],
   });
   sdk.start();
+  connectClientSpans(propagateOnly ? new PropagatingTracer() : undefined);
   return { sdk, processors, registered: !disabled, propagateOnly, holders: 0 };
 };
 

@@ -10,15 +10,25 @@ import type { Logger } from "@callflow/telemetry";
  * so exactly one of them does, and a duplicate finds the call completed).
  */
 export const createCompleteOnFinish =
-  (deps: { db: Db; topology: Topology; relay?: Pick<OutboxRelay, "publishNow">; logger: Logger; now?: () => Date }) =>
+  (deps: {
+    db: Db;
+    topology: Topology;
+    relay?: Pick<OutboxRelay, "publishNow">;
+    logger: Logger;
+    now?: () => Date;
+    /** Observes seconds from a call's creation to its completion. */
+    endToEnd?: { observe(seconds: number): void };
+  }) =>
   async (event: { tenantId: string; callId: string }): Promise<Outcome> => {
-    const result = await commitWithEvents(
-      deps.db,
-      deps.topology,
-      (tx, emit) => completeCallIfDone(tx, emit, { callId: event.callId, now: (deps.now ?? (() => new Date()))() }),
-      deps.relay,
-    );
-    if (result.outcome === "completed") deps.logger.info({ callId: event.callId, tenantId: event.tenantId }, "call completed");
+    const now = (deps.now ?? (() => new Date()))();
+    const result = await commitWithEvents(deps.db, deps.topology, (tx, emit) => completeCallIfDone(tx, emit, { callId: event.callId, now }), deps.relay);
+    if (result.outcome === "completed") {
+      deps.logger.info({ callId: event.callId, tenantId: event.tenantId }, "call completed");
+      if (deps.endToEnd) {
+        const call = await deps.db.call.findUnique({ where: { id: event.callId }, select: { createdAt: true } });
+        if (call) deps.endToEnd.observe(Math.max(0, now.getTime() - call.createdAt.getTime()) / 1000);
+      }
+    }
     if (result.outcome === "failed") deps.logger.warn({ callId: event.callId, tenantId: event.tenantId, stage: result.stage }, "call failed: a stage it needs had failed");
     return ack();
   };

@@ -29,6 +29,19 @@ const fanInHistogram = (metrics: CallflowMetrics): Histogram => {
   });
 };
 
+/** A call's creation to its completion, observed where the call completes (the dashboards' end-to-end latency). */
+const endToEndHistogram = (metrics: CallflowMetrics): Histogram => {
+  const name = "callflow_call_end_to_end_seconds";
+  const existing = metrics.registry.getSingleMetric(name);
+  if (existing instanceof Histogram) return existing;
+  return new Histogram({
+    name,
+    help: "Seconds from a call's creation to its completion",
+    buckets: [1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200],
+    registers: [metrics.registry],
+  });
+};
+
 /**
  * The completeness ledger as a worker: consumes `calls.ledger.*` (chunk transcribed, chunk failed,
  * upload finished) and settles each call's transcription exactly once; and `calls.finish.*` (merged,
@@ -60,7 +73,7 @@ export async function start(config: AggregatorConfig, options: StartOptions = {}
       {
         declaration: { key: "completion", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
         concurrency: Math.max(1, Math.ceil(config.concurrency / 4)),
-        handler: createCompleteOnFinish({ db, topology, relay, logger }),
+        handler: createCompleteOnFinish({ db, topology, relay, logger, endToEnd: endToEndHistogram(runtime.metrics) }),
         onDeadLetter: recordUnsettled,
       },
     ],

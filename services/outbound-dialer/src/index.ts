@@ -1,6 +1,7 @@
 import { defineConsumer, openRuntime, systemClock, type Clock, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
 import { openTelephony } from "@callflow/telephony";
+import { providerMetrics } from "@callflow/telemetry";
 import type { DialerConfig } from "./config.ts";
 import { dialerMetrics, observeCallbackLag } from "./metrics.ts";
 import { createAccountBreaker } from "./placement/account-breaker.ts";
@@ -52,7 +53,12 @@ export async function start(config: DialerConfig, options: DialerStartOptions = 
     heartbeatMs: config.heartbeatMs,
     idlePollMs: config.pacing.idlePollMs,
     retries: config.retries,
-    breaker: createAccountBreaker({ account: telephony.account, ...config.breaker, clock }),
+    breaker: createAccountBreaker({
+      account: telephony.account,
+      ...config.breaker,
+      clock,
+      metrics: { provider: config.telephony.provider, on: providerMetrics(runtime.metrics.registry, [config.telephony.provider]) },
+    }),
   });
   // Stopped first: placements in flight commit before telephony and the database close.
   runtime.onStop(() => placer.stop());

@@ -1,6 +1,6 @@
 import { commitWithEvents, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
-import { reaperMetrics, sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "@callflow/housekeeping";
+import { reaperMetrics, registerPipelineState, sweepNow, type SweepOptions, type SweepResult, type SweeperDeps } from "@callflow/housekeeping";
 import type { ReaperConfig } from "./config.ts";
 import { startSweepTimer, type SweepTimer, type Timers } from "./sweep-timer.ts";
 
@@ -30,6 +30,8 @@ export async function start(config: ReaperConfig, options: StartOptions = {}): P
   const runtime = await openRuntime({ service: "reaper", config, outboxSweeper, ...runtimeOptions });
   const storage = await runtime.own("waiting for object storage", () => openStorage(config.storage), (opened) => opened.close());
   const metrics = reaperMetrics(runtime.metrics.registry);
+  // Calls and dials by status, failures by error code, the oldest processing call: read at scrape time.
+  registerPipelineState(runtime.metrics.registry, runtime.db);
   const deps: SweeperDeps = {
     db: runtime.db,
     commit: (work) => commitWithEvents(runtime.db, runtime.topology, work, runtime.relay),

@@ -1,9 +1,11 @@
 import { defineConsumer, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
+import { providerMetrics } from "@callflow/telemetry";
 import type { SummaryConfig } from "./config.ts";
 import { createSummarizeTranscript, failSummaryOnDeadLetter } from "./handler.ts";
 import { createLeadFromCall } from "./leads/create-lead.ts";
 import { createSummaryStage } from "./stage/summary-stage.ts";
 import type { Summarizer } from "./summarizers/port.ts";
+import { providerNameOf } from "./summarizers/openai/openai-summarizer.ts";
 import { selectSummarizer } from "./summarizers/select-summarizer.ts";
 
 export { summaryConfigFromEnv, type SummaryConfig, type OpenAiSummaryConfig } from "./config.ts";
@@ -25,8 +27,11 @@ export interface StartOptions extends ServiceStartOptions {
  * and turns completed calls into leads (`leadRequested`), from the fields its summaries extract.
  */
 export async function start(config: SummaryConfig, options: StartOptions = {}): Promise<SummaryHandle> {
-  const { summarizer = selectSummarizer(config), ...runtimeOptions } = options;
+  const { summarizer: given, ...runtimeOptions } = options;
   const runtime = await openRuntime({ service: "summary", config, ...runtimeOptions });
+  // The extractive default calls no provider: no provider series then.
+  const provider = config.provider === "openai" && config.openai ? providerNameOf(config.openai.baseURL) : undefined;
+  const summarizer = given ?? selectSummarizer(config, provider ? providerMetrics(runtime.metrics.registry, [provider]) : undefined);
   const stage = createSummaryStage({ db: runtime.db, topology: runtime.topology, relay: runtime.relay });
 
   return runtime.run({

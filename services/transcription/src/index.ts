@@ -1,5 +1,6 @@
 import { defineConsumer, openRuntime, type AnyConsumerRegistration, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
+import { providerMetrics } from "@callflow/telemetry";
 import { objectStoreAudio } from "./audio/audio-store.ts";
 import { failChunkOnDeadLetter } from "./chunks/fail-on-dead-letter.ts";
 import { createPostgresChunkRepo } from "./chunks/postgres-chunk-repo.ts";
@@ -29,7 +30,9 @@ export type StartOptions = ServiceStartOptions;
 export async function start(config: TranscriptionConfig, options: StartOptions = {}): Promise<TranscriptionHandle> {
   const runtime = await openRuntime({ service: "transcription", config, ...options });
   const storage = await runtime.own("waiting for object storage", () => openStorage(config.storage), (opened) => opened.close());
-  const providers = createProviders(config);
+  const inUse = [...new Set([config.provider, ...Object.values(config.tenantProviders)])];
+  const metrics = providerMetrics(runtime.metrics.registry, inUse);
+  const providers = createProviders(config, metrics);
   const signals = createJobSignals();
 
   const chunks = createPostgresChunkRepo({ db: runtime.db, topology: runtime.topology, relay: runtime.relay });
@@ -44,6 +47,7 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
     heartbeatMs: config.heartbeatMs,
     staleAfterMs: config.staleAfterMs,
     deleteSplitOriginals: config.deleteSplitOriginals,
+    realTimeFactor: metrics.realTimeFactor,
   });
   const completeFromWebhook = providers.assemblyai && createCompleteFromWebhook({ chunks, stt: providers.assemblyai, signals });
 

@@ -34,6 +34,8 @@ export interface TranscribeChunkDeps {
   /** Back-off for retryable failures without a Retry-After, by delivery count. */
   retryDelayMs?: (deliveryCount: number) => number;
   workDir?: string;
+  /** Observes the provider's seconds per second of audio, for each chunk it transcribed here. */
+  realTimeFactor?: { observe(labels: { provider: string }, value: number): void };
 }
 
 const defaultRetryDelay = (deliveryCount: number): number => Math.min(60_000, 2_000 * 2 ** (deliveryCount - 1));
@@ -152,11 +154,15 @@ export const createTranscribeChunk = (deps: TranscribeChunkDeps) => {
     }
 
     let transcription: Transcription;
+    const providerStarted = performance.now();
+    // A job resumed from an earlier attempt began before this clock: its time is not the provider's whole.
+    let timedWhole = true;
     if (stt.kind === "sync") {
       transcription = await stt.transcribe(audio, ctx);
     } else {
       const resumable = chunk.providerJobId && chunk.provider === stt.provider ? chunk.providerJobId : undefined;
       const jobId = resumable ?? (await stt.submit(audio, ctx)).jobId;
+      timedWhole = !resumable;
       // Durable before waiting: a redelivery after a crash resumes this job instead of paying twice.
       if (!resumable) await deps.chunks.saveJob(chunk.id, attempt, stt.provider, jobId);
       const result = await awaitJob({
@@ -171,6 +177,7 @@ export const createTranscribeChunk = (deps: TranscribeChunkDeps) => {
       if (result.kind === "settled_elsewhere") return acked(chunk.id, "the chunk was settled elsewhere (the provider's webhook)");
       transcription = result.transcription;
     }
+    if (timedWhole && probed.durationSeconds > 0) deps.realTimeFactor?.observe({ provider: stt.provider }, (performance.now() - providerStarted) / 1000 / probed.durationSeconds);
     const stored = await deps.chunks.complete(chunk, { attempt }, offsetTranscription(transcription, chunk.startOffsetSeconds), clock.now());
     return acked(chunk.id, stored ? "transcribed" : "the chunk was settled by another path");
   }

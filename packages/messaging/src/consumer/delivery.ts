@@ -40,6 +40,8 @@ class MessageDelivery<K extends EventKey> implements Delivery<K> {
 export interface DeliveryMetrics {
   deliveries: { inc(): void };
   redeliveries: { inc(): void };
+  /** Seconds from the message's arrival in its stream to its first delivery. */
+  queueWait: { observe(seconds: number): void };
   handlerDuration: Record<"ack" | "retry" | "dead", { observe(seconds: number): void }>;
 }
 
@@ -128,6 +130,7 @@ export function createDeliver(options: DeliverOptions): (entry: HeldMessage) => 
     stats.delivered += 1;
     metrics?.deliveries.inc();
     if (deliveryCount > 1) metrics?.redeliveries.inc();
+    else metrics?.queueWait.observe(Math.max(0, Date.now() - msg.info.timestampNanos / 1e6) / 1_000);
 
     const headers = msg.headers ? indexHeaders(msg.headers) : NO_HEADERS;
     const parent = extractTraceContext(headers);

@@ -31,6 +31,8 @@ export interface FakeOpenAiOptions {
   transcript?: (request: FakeTranscriptionRequest) => { text?: string; segments: FakeSegment[]; duration?: number };
   /** Bytes above which the server answers 413 like OpenAI's 25 MB limit. */
   maxFileBytes?: number;
+  /** Awaited before a request is answered: a provider that takes a fixed time per chunk (bench/scale). */
+  delay?: (request: FakeTranscriptionRequest) => Promise<void>;
 }
 
 export interface FakeOpenAi {
@@ -84,6 +86,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
       receivedAt: Date.now(),
     };
     requests.push(request);
+    if (options.delay) await options.delay(request);
 
     const reply = script.next("transcriptions");
     if (reply.kind === "hang") return; // the socket stays open until the client gives up or close()

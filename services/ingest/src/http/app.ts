@@ -1,5 +1,6 @@
 import Fastify, { type FastifyBaseLogger } from "fastify";
 import rateLimit from "@fastify/rate-limit";
+import { FastifyOtelInstrumentation } from "@fastify/otel";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Logger } from "@callflow/telemetry";
 import type { ApiKeyLookup } from "../auth/api-keys.ts";
@@ -18,6 +19,17 @@ export interface HttpAppOptions {
   version?: string;
 }
 
+const UNTRACED_PATHS = new Set(["/metrics", "/healthz", "/readyz"]);
+
+/** @fastify/otel, whose tracer is the running SDK's (it is created after startTelemetry). */
+const httpServerSpans = () =>
+  new FastifyOtelInstrumentation({
+    instrumentHooks: false,
+    ignorePaths: (route: { url?: string }) => UNTRACED_PATHS.has(route.url ?? ""),
+    // Named as the HTTP conventions name server spans: method and route template.
+    requestHook: (span, request) => span.updateName(`${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]}`),
+  });
+
 /**
  * The HTTP shell every route plugin is registered into: auth, per-key rate limit, errors as
  * `{error:{code,message}}`, the OpenAPI document and the ops endpoints.
@@ -33,6 +45,9 @@ export const createHttpApp = async (options: HttpAppOptions) => {
     forceCloseConnections: "idle",
     trustProxy: true,
   }).withTypeProvider<ZodTypeProvider>();
+  // First, so every route is wrapped: a SERVER span per request (`POST /v1/calls`), the parent of the
+  // call's Postgres and S3 spans and of every event its outbox rows carry. Probes and scrapes are not traced.
+  await app.register(httpServerSpans().plugin());
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

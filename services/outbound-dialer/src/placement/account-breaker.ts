@@ -1,6 +1,7 @@
 import { BrokenCircuitError, ConsecutiveBreaker, circuitBreaker, CircuitState, handleWhen } from "cockatiel";
 import type { Clock } from "@callflow/messaging";
 import { RetryableTelephonyError } from "@callflow/telephony";
+import { trackBreakerState, type ProviderMetrics } from "@callflow/telemetry";
 
 /** The error a dial keeps while it waits out its provider account's open breaker. */
 export const PROVIDER_BREAKER_OPEN = "provider_breaker_open";
@@ -29,8 +30,28 @@ export interface AccountBreaker {
  * account; the pacing token is already keyed by the account. After `halfOpenMs` one trial placement
  * goes through; its success closes the breaker, its failure opens it again.
  */
-export function createAccountBreaker(options: { account: string; threshold: number; halfOpenMs: number; clock: Clock }): AccountBreaker {
+export function createAccountBreaker(options: {
+  account: string;
+  threshold: number;
+  halfOpenMs: number;
+  clock: Clock;
+  /** Each request counted by outcome, and the breaker's state, under `provider` (the telephony provider's name). */
+  metrics?: { provider: string; on: Pick<ProviderMetrics, "requests" | "breakerState"> } | undefined;
+}): AccountBreaker {
   const breaker = circuitBreaker(handleWhen(countsAsOutage), { halfOpenAfter: options.halfOpenMs, breaker: new ConsecutiveBreaker(options.threshold) });
+  const { metrics } = options;
+  if (metrics) trackBreakerState(metrics.on, metrics.provider, breaker);
+  const counted = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      const result = await work();
+      metrics?.on.requests.inc({ provider: metrics.provider, outcome: "ok" });
+      return result;
+    } catch (error) {
+      const rateLimited = error instanceof RetryableTelephonyError && error.code === "telephony_rate_limited";
+      metrics?.on.requests.inc({ provider: metrics.provider, outcome: rateLimited ? "rate_limited" : "error" });
+      throw error;
+    }
+  };
   let openedAt = 0;
   breaker.onBreak(() => {
     openedAt = options.clock.now().getTime();
@@ -39,7 +60,7 @@ export function createAccountBreaker(options: { account: string; threshold: numb
   return {
     execute: async (work) => {
       try {
-        return await breaker.execute(() => work());
+        return await breaker.execute(() => counted(work));
       } catch (error) {
         if (error instanceof BrokenCircuitError) throw new AccountBreakerOpen(options.account, halfOpenAt());
         throw error;

@@ -11,6 +11,7 @@ import {
   type IBackoffFactory,
   type IRetryBackoffContext,
 } from "cockatiel";
+import { trackBreakerState, type ProviderMetrics, type ProviderOutcome } from "@callflow/telemetry";
 import { RetryableProviderError } from "./provider-errors.ts";
 
 /**
@@ -33,9 +34,11 @@ export interface ProviderPolicyOptions {
   /** Consecutive failures (5xx, timeouts) that open the circuit. */
   breakerThreshold: number;
   halfOpenAfterMs: number;
+  /** Each try counted by outcome, and the breaker's state, under this provider's name. */
+  metrics?: Pick<ProviderMetrics, "requests" | "breakerState"> | undefined;
 }
 
-export const DEFAULT_POLICY: Omit<ProviderPolicyOptions, "provider"> = {
+export const DEFAULT_POLICY: Omit<ProviderPolicyOptions, "provider" | "metrics"> = {
   concurrency: 8,
   maxAttempts: 3,
   baseDelayMs: 500,
@@ -65,6 +68,10 @@ const honouringRetryAfter = (base: number, max: number): IBackoffFactory<Context
   return { next: make };
 };
 
+/** A provider's answer as `callflow_provider_requests_total` counts it. */
+export const outcomeOf = (error: unknown): ProviderOutcome =>
+  error instanceof RetryableProviderError && error.code === "provider_rate_limited" ? "rate_limited" : "error";
+
 const countsAgainstProvider = (error: unknown): boolean =>
   error instanceof RetryableProviderError && (error.code === "provider_unavailable" || error.code === "provider_timeout");
 
@@ -79,6 +86,21 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
     halfOpenAfter: options.halfOpenAfterMs,
     breaker: new ConsecutiveBreaker(options.breakerThreshold),
   });
+  const { metrics } = options;
+  if (metrics) trackBreakerState(metrics, options.provider, breaker);
+  const counted = <T>(work: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> =>
+    metrics
+      ? work(signal).then(
+          (result) => {
+            metrics.requests.inc({ provider: options.provider, outcome: "ok" });
+            return result;
+          },
+          (error: unknown) => {
+            metrics.requests.inc({ provider: options.provider, outcome: outcomeOf(error) });
+            throw error;
+          },
+        )
+      : work(signal);
   const limit = bulkhead(options.concurrency, Number.MAX_SAFE_INTEGER);
   const policy = wrap(limit, retries, breaker);
   let retried = 0;
@@ -92,7 +114,7 @@ export function createProviderPolicy(options: ProviderPolicyOptions): ProviderPo
     },
     execute: async (work, signal) => {
       try {
-        return await policy.execute(({ signal: attemptSignal }) => work(attemptSignal), signal);
+        return await policy.execute(({ signal: attemptSignal }) => counted(work, attemptSignal), signal);
       } catch (error) {
         if (error instanceof BrokenCircuitError) {
           throw new RetryableProviderError("provider_circuit_open", `${options.provider} is failing; its circuit is open`, {

@@ -1,10 +1,11 @@
 import type { PiiPolicy } from "assemblyai";
+import type { ProviderMetrics } from "@callflow/telemetry";
 import type { ProviderName, TranscriptionConfig } from "../config.ts";
 import { createAssemblyAiTranscriber } from "./assemblyai/assemblyai-transcriber.ts";
 import { createPocketsphinx } from "./local/pocketsphinx.ts";
 import { createOpenAiTranscriber } from "./openai/openai-transcriber.ts";
-import { createProviderPolicy, DEFAULT_POLICY } from "./provider-policy.ts";
-import type { AsyncSpeechToText, SpeechToText } from "./port.ts";
+import { createProviderPolicy, DEFAULT_POLICY, outcomeOf } from "./provider-policy.ts";
+import type { AsyncSpeechToText, SpeechToText, SyncSpeechToText } from "./port.ts";
 
 export interface Providers {
   /** The adapter for a tenant's chunks: its configured provider, or the default. */
@@ -13,20 +14,38 @@ export interface Providers {
   assemblyai: AsyncSpeechToText | undefined;
 }
 
+/** The local recognizer has no policy: each run is one request, counted here. */
+const countedRuns = (stt: SyncSpeechToText, metrics: Pick<ProviderMetrics, "requests"> | undefined): SyncSpeechToText =>
+  metrics
+    ? {
+        ...stt,
+        transcribe: async (audio, ctx) => {
+          try {
+            const result = await stt.transcribe(audio, ctx);
+            metrics.requests.inc({ provider: stt.provider, outcome: "ok" });
+            return result;
+          } catch (error) {
+            metrics.requests.inc({ provider: stt.provider, outcome: outcomeOf(error) });
+            throw error;
+          }
+        },
+      }
+    : stt;
+
 /** One adapter (and one retry/breaker/concurrency policy) per provider in use, built at start. */
-export function createProviders(config: TranscriptionConfig): Providers {
+export function createProviders(config: TranscriptionConfig, metrics?: Pick<ProviderMetrics, "requests" | "breakerState">): Providers {
   const wanted = new Set<ProviderName>([config.provider, ...Object.values(config.tenantProviders)]);
   const adapters = new Map<ProviderName, SpeechToText>();
   if (wanted.has("local")) {
     adapters.set(
       "local",
-      createPocketsphinx({
+      countedRuns(createPocketsphinx({
         tools: config.tools,
         binary: config.pocketsphinx.binary,
         timeoutBaseMs: 30_000,
         timeoutPerAudioSecondMs: 3_000,
         maxDurationSeconds: config.pocketsphinx.maxSeconds,
-      }),
+      }), metrics),
     );
   }
   if (wanted.has("openai")) {
@@ -39,7 +58,7 @@ export function createProviders(config: TranscriptionConfig): Providers {
         limits: { maxBytes: config.openai.maxBytes },
         timeoutBaseMs: config.openai.timeoutMs,
         timeoutPerAudioSecondMs: 500,
-        policy: createProviderPolicy({ ...DEFAULT_POLICY, provider: "openai", concurrency: config.openai.concurrency }),
+        policy: createProviderPolicy({ ...DEFAULT_POLICY, provider: "openai", concurrency: config.openai.concurrency, metrics }),
       }),
     );
   }
@@ -58,7 +77,7 @@ export function createProviders(config: TranscriptionConfig): Providers {
         requestTimeoutMs: config.assemblyai.timeoutMs,
         jobDeadlineBaseMs: config.assemblyai.deadlineBaseMs,
         jobDeadlinePerAudioSecondMs: config.assemblyai.deadlinePerAudioSecondMs,
-        policy: createProviderPolicy({ ...DEFAULT_POLICY, provider: "assemblyai", concurrency: config.assemblyai.concurrency }),
+        policy: createProviderPolicy({ ...DEFAULT_POLICY, provider: "assemblyai", concurrency: config.assemblyai.concurrency, metrics }),
       }),
     );
   }

@@ -23,6 +23,9 @@ export interface OpenAiSummarizerOptions {
   breaker?: Partial<Omit<ProviderBreakerOptions, "provider">>;
 }
 
+/** The provider's name on its metrics: the host of its base URL. */
+export const providerNameOf = (baseURL: string): string => new URL(baseURL).host;
+
 /** Instructions, schema and the answer's own share of the budget are not transcript. */
 const PROMPT_OVERHEAD_TOKENS = 600;
 const MIN_PART_TOKENS = 200;
@@ -53,7 +56,7 @@ export function createOpenAiSummarizer(options: OpenAiSummarizerOptions): Summar
   // Retries belong to requestValidated's bounded loop, which also retries invalid output; not to the SDK.
   const client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL, maxRetries: 0, timeout: options.timeoutMs });
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const breaker = createProviderBreaker({ ...DEFAULT_PROVIDER_BREAKER, ...options.breaker, provider: new URL(options.baseURL).host });
+  const breaker = createProviderBreaker({ ...DEFAULT_PROVIDER_BREAKER, ...options.breaker, provider: providerNameOf(options.baseURL) });
   const budget = Math.max(MIN_PART_TOKENS, options.maxTokensPerRequest - PROMPT_OVERHEAD_TOKENS);
 
   const complete = (messages: ChatCompletionMessageParam[], ctx: SummarizeContext, what: string) =>
