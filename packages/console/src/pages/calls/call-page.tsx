@@ -1,0 +1,120 @@
+import { useEffect, useRef, useState } from "react";
+import { useCallProgress } from "../../api/progress.ts";
+import type { CallDetail } from "../../api/types.ts";
+import { RecordingPlayer } from "../../player/recording-player.tsx";
+import { Link } from "../../router.tsx";
+import { useSession } from "../../session.tsx";
+import { Badge, ErrorCode, ErrorNote, Facts, Json, Loading, Time } from "../../ui/components.tsx";
+import { formatBytes, formatOffset, words } from "../../ui/format.ts";
+import { useLoad } from "../../ui/hooks.ts";
+import { CallActions } from "./call-actions.tsx";
+import { PhaseBar, StageTimeline } from "./stage-timeline.tsx";
+import { SummaryView } from "./summary-view.tsx";
+import { TranscriptView } from "./transcript-view.tsx";
+
+const SETTLED = new Set(["completed", "failed"]);
+
+/** One call: where it is (live), its stage timeline, recording, transcript and summary, and what can be done to it. */
+export const CallPage = ({ id }: { id: string }) => {
+  const { api } = useSession();
+  const call = useLoad<CallDetail>(api, `/v1/calls/${encodeURIComponent(id)}`);
+  const audio = useRef<HTMLAudioElement | null>(null);
+  const [playable, setPlayable] = useState(false);
+
+  // While the call is in flight its progress stream says when to read it again.
+  const reload = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(reload.current), []);
+  const open = call.data !== undefined && !SETTLED.has(call.data.status);
+  useCallProgress(api, open ? [id] : [], () => {
+    if (reload.current !== undefined) return;
+    reload.current = setTimeout(() => {
+      reload.current = undefined;
+      call.reload();
+    }, 300);
+  });
+
+  if (call.error && !call.data) {
+    return (
+      <>
+        <h1 tabIndex={-1}>Call</h1>
+        <ErrorNote error={call.error} prefix={`Call ${id}`} />
+        <p>
+          <Link to="/console/calls">Back to the calls</Link>
+        </p>
+      </>
+    );
+  }
+  if (!call.data) return <Loading what="the call" />;
+  const c = call.data;
+  // Artifacts belong to an audio version; the transcript and summary are asked for again when the
+  // call's status moves, the recording when it settles (it keeps to Retry-After in between).
+  const version = `v${c.audioVersion}`;
+  const seek = (seconds: number) => {
+    const element = audio.current;
+    if (!element) return;
+    element.currentTime = seconds;
+    void element.play().catch(() => undefined);
+  };
+
+  return (
+    <article className="call">
+      <p className="breadcrumb">
+        <Link to="/console/calls">Calls</Link> /
+      </p>
+      <h1 tabIndex={-1}>
+        Call <code>{c.id}</code>
+      </h1>
+      <p className="headline">
+        <Badge value={c.phase} /> {c.status === "failed" ? <ErrorCode error={c.error} /> : null}
+      </p>
+      <Facts
+        items={[
+          ["Status", words(c.status)],
+          ["Source", words(c.source)],
+          ["Created", <Time iso={c.createdAt} />],
+          ["Completed", <Time iso={c.completedAt} />],
+          ["Audio", `${formatOffset(c.durationSeconds)} · ${formatBytes(c.sizeBytes)}`],
+          ["Audio version", String(c.audioVersion)],
+          ["Failure policy", `${c.failurePolicy}${c.partial ? ` (partial: chunks ${c.missingChunkIndexes.join(", ")} missing)` : ""}`],
+          ...(c.failedStage ? ([["Failed at", c.failedStage]] as [string, string][]) : []),
+        ]}
+      />
+      <CallActions call={c} onChanged={call.reload} />
+
+      <section aria-labelledby="recording-title">
+        <h2 id="recording-title">Recording</h2>
+        <RecordingPlayer key={`${version}-${SETTLED.has(c.status)}`} callId={c.id} audioRef={audio} onPlayable={setPlayable} />
+      </section>
+
+      <section aria-labelledby="timeline-title">
+        <h2 id="timeline-title">Stage timeline</h2>
+        <PhaseBar phases={c.phases} />
+        <StageTimeline call={c} />
+      </section>
+
+      <section aria-labelledby="transcript-title">
+        <h2 id="transcript-title">Transcript</h2>
+        <TranscriptView key={`${version}-${c.status}`} callId={c.id} onSeek={playable ? seek : null} />
+      </section>
+
+      <section aria-labelledby="summary-title">
+        <h2 id="summary-title">Summary</h2>
+        <SummaryView key={`${version}-${c.status}`} callId={c.id} />
+      </section>
+
+      {c.lead ? (
+        <section aria-labelledby="lead-title">
+          <h2 id="lead-title">Lead</h2>
+          <Json value={c.lead} />
+        </section>
+      ) : null}
+
+      {Object.keys(c.metadata).length > 0 ? (
+        <section aria-labelledby="metadata-title">
+          <h2 id="metadata-title">Metadata</h2>
+          <Json value={c.metadata} />
+        </section>
+      ) : null}
+    </article>
+  );
+};
