@@ -10,7 +10,7 @@ import type { CallPhase, CallStatus, PhaseTime } from "./types.ts";
 export type ProgressEvent =
   | { event: "call"; data: { status: CallStatus; phase: CallPhase; phases: PhaseTime[]; failedStage: string | null; errorCode: string | null; errorMessage: string | null } }
   | { event: "phase"; data: { phase: CallPhase; phases: PhaseTime[] } }
-  | { event: "stage"; data: { stage: string; status: string; attempt: number } }
+  | { event: "stage"; data: { stage: string; audioVersion: number; status: string; attempt: number } }
   | { event: "chunks"; data: { byStatus: Record<string, number> } }
   | { event: "end"; data: { status: string } };
 

@@ -83,16 +83,17 @@ export const pipelineMetrics = async (db: Db, range: MetricsRange): Promise<Metr
        WHERE status = 'succeeded' AND stage IN ('transcription', 'merge', 'summary') AND finished_at >= ${from} AND finished_at < ${to}
        GROUP BY 1, 2`,
     // Only rows that were open at some time in the range take part; each bucket's end counts those
-    // created by then and neither started nor finished by then.
+    // created by then and neither started nor finished by then. A settled row without a finish time
+    // has no known end: it is left out rather than counted as waiting for ever.
     db.$queryRaw<StageRow[]>`
       WITH open_work AS MATERIALIZED (
         SELECT 'transcription' AS stage, created_at, started_at, finished_at FROM chunks
-         WHERE status NOT IN ('uploading', 'superseded') AND created_at < ${to}
-           AND (started_at IS NULL OR started_at > ${from}) AND (finished_at IS NULL OR finished_at > ${from})
+         WHERE created_at < ${to} AND (started_at IS NULL OR started_at > ${from})
+           AND (status IN ('queued', 'running') OR (status IN ('transcribed', 'failed') AND finished_at > ${from}))
         UNION ALL
         SELECT stage::text, created_at, started_at, finished_at FROM stage_runs
-         WHERE stage IN ('merge', 'summary') AND created_at < ${to}
-           AND (started_at IS NULL OR started_at > ${from}) AND (finished_at IS NULL OR finished_at > ${from})
+         WHERE stage IN ('merge', 'summary') AND created_at < ${to} AND (started_at IS NULL OR started_at > ${from})
+           AND (status IN ('queued', 'running') OR finished_at > ${from})
       ), instants AS (
         SELECT i, LEAST(${from}::timestamptz + make_interval(secs => (i + 1) * ${step}), ${to}::timestamptz) AS t FROM generate_series(0, ${count - 1}::int) AS i
       )

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { useCallProgress } from "../../api/progress.ts";
+import { useCallProgress, type ProgressEvent } from "../../api/progress.ts";
 import type { CallDetail } from "../../api/types.ts";
 import { RecordingPlayer } from "../../player/recording-player.tsx";
 import { Link } from "../../router.tsx";
@@ -14,6 +14,25 @@ import { TranscriptView } from "./transcript-view.tsx";
 
 const SETTLED = new Set(["completed", "failed"]);
 
+const isNews = (event: ProgressEvent, shown: CallDetail): boolean => {
+  switch (event.event) {
+    case "call":
+      return event.data.status !== shown.status || event.data.phase !== shown.phase;
+    case "phase":
+      return event.data.phase !== shown.phase;
+    case "stage":
+      return !shown.stages.some(
+        (stage) => stage.stage === event.data.stage && stage.audioVersion === event.data.audioVersion && stage.status === event.data.status && stage.attempt === event.data.attempt,
+      );
+    case "chunks": {
+      const counts = (byStatus: Record<string, number>) => JSON.stringify(Object.entries(byStatus).sort(([a], [b]) => a.localeCompare(b)));
+      return counts(event.data.byStatus) !== counts(shown.chunks.byStatus);
+    }
+    case "end":
+      return event.data.status !== shown.status;
+  }
+};
+
 /** One call: where it is (live), its stage timeline, recording, transcript and summary, and what can be done to it. */
 export const CallPage = ({ id }: { id: string }) => {
   const { api } = useSession();
@@ -21,11 +40,13 @@ export const CallPage = ({ id }: { id: string }) => {
   const audio = useRef<HTMLAudioElement | null>(null);
   const [playable, setPlayable] = useState(false);
 
-  // While the call is in flight its progress stream says when to read it again.
+  // While the call is in flight its progress stream says when to read it again: when it tells of a
+  // status, phase, stage run or chunk count the page does not show yet.
   const reload = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(reload.current), []);
   const open = call.data !== undefined && !SETTLED.has(call.data.status);
-  useCallProgress(api, open ? [id] : [], () => {
+  useCallProgress(api, open ? [id] : [], (_id, event) => {
+    if (call.data && !isNews(event, call.data)) return;
     if (reload.current !== undefined) return;
     reload.current = setTimeout(() => {
       reload.current = undefined;

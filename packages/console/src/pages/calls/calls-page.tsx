@@ -35,12 +35,15 @@ export const CallsPage = ({ query }: { query: URLSearchParams }) => {
   // The cursors of the newer pages this list came through (null: the first), for "Newer".
   const [trail, setTrail] = useState<(string | null)[]>([]);
 
-  // A progress event says a call on screen moved on: read the page again (at most twice a second).
+  // A progress event says a call on screen is in another phase than its row shows: read the page
+  // again (at most twice a second). The stream's first events only restate the row.
   const reload = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(reload.current), []);
-  const inFlight = (list.data?.items ?? []).filter((call) => IN_FLIGHT.has(call.status)).map((call) => call.id);
-  useCallProgress(api, inFlight.slice(0, MAX_STREAMS), (_id, event) => {
-    if (event.event === "chunks") return;
+  const items = list.data?.items ?? [];
+  const inFlight = items.filter((call) => IN_FLIGHT.has(call.status)).map((call) => call.id);
+  useCallProgress(api, inFlight.slice(0, MAX_STREAMS), (id, event) => {
+    if (event.event !== "call" && event.event !== "phase") return;
+    if (items.find((call) => call.id === id)?.phase === event.data.phase) return;
     if (reload.current === undefined) {
       reload.current = setTimeout(() => {
         reload.current = undefined;
@@ -62,7 +65,6 @@ export const CallsPage = ({ query }: { query: URLSearchParams }) => {
     setTrail(trailAfter);
     navigate(`/console/calls${queryOf({ ...filters, cursor: next })}`);
   };
-  const items = list.data?.items ?? [];
   const nextCursor = list.data?.nextCursor ?? null;
 
   return (
