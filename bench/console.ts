@@ -64,7 +64,7 @@ try {
 
   const load = async () => {
     const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, serviceWorkers: "block" });
-    await context.addInitScript(([name, key]) => sessionStorage.setItem(name!, key!), [SESSION_KEY, stack.apiKey]);
+    await context.addInitScript({ content: `sessionStorage.setItem(${JSON.stringify(SESSION_KEY)}, ${JSON.stringify(stack.apiKey)})` });
     const page = await context.newPage();
     await page.goto(`${stack.apiUrl}/console/calls`);
     await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, RENDERED, { timeout: 30_000 });

@@ -141,7 +141,7 @@ describe("the recording player follows the API's contract and never loops", () =
     const requests = recordingRequests(page, call.id);
 
     await openCall(page, consoleStack, call.id);
-    await expect.poll(() => player(page).textContent()).toMatch(/cannot be played: merge_duration_mismatch the merged file is 2\.1 s, its inputs 9\.0 s/);
+    await expect.poll(() => player(page).textContent()).toMatch(/No recording: merge_duration_mismatch the merged file is 2\.1 s, its inputs 9\.0 s/);
     await quietPeriod();
     expect(requests.seen.length).toBe(1);
     expect((await requests.seen[0]!.request.response())?.status()).toBe(500);

@@ -2,8 +2,7 @@ import { useEffect, useState, type RefObject } from "react";
 import { useArtifact } from "../api/artifact.ts";
 import { errorOf } from "../api/client.ts";
 import { useSession } from "../session.tsx";
-import { sentence } from "../ui/format.ts";
-import { useNow } from "../ui/hooks.ts";
+import { ArtifactNote } from "../ui/artifact-note.tsx";
 import { recordingTransport } from "./recording-transport.ts";
 
 // The question asks for one byte: a ready answer (206) costs nothing, and the element streams the rest.
@@ -32,51 +31,14 @@ export const RecordingPlayer = ({
   const { api } = useSession();
   const path = `/v1/calls/${encodeURIComponent(callId)}/recording`;
   const { state, askAgain } = useArtifact(api, path, discardBody, PROBE);
-  const now = useNow(1_000, state.kind === "pending");
 
-  let body;
-  switch (state.kind) {
-    case "asking":
-      body = <p className="muted">Asking for the recording…</p>;
-      break;
-    case "ready":
-      body = <ReadyRecording path={path} audioRef={audioRef} onPlayable={onPlayable} />;
-      break;
-    case "pending":
-      body = (
-        <p>
-          {sentence(state.message)} <span className="muted">Asking again in {Math.max(0, Math.ceil((state.askAgainAt - now) / 1000))} s.</span>
-        </p>
-      );
-      break;
-    case "absent":
-      body = (
-        <p>
-          No recording for this call. <span className="muted">({state.code})</span>
-        </p>
-      );
-      break;
-    case "failed":
-      body = (
-        <p className="error">
-          The recording cannot be played: <code>{state.code}</code> {state.message}
-        </p>
-      );
-      break;
-    case "unreachable":
-      body = (
-        <p className="error">
-          {state.message}{" "}
-          <button type="button" className="secondary" onClick={askAgain}>
-            Ask again
-          </button>
-        </p>
-      );
-      break;
-  }
   return (
     <div className="player" data-state={state.kind}>
-      {state.kind === "ready" ? body : <div role="status">{body}</div>}
+      {state.kind === "ready" ? (
+        <ReadyRecording path={path} audioRef={audioRef} onPlayable={onPlayable} />
+      ) : (
+        <ArtifactNote state={state} what="recording" askAgain={askAgain} />
+      )}
     </div>
   );
 };

@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import type { ApiError } from "../api/client.ts";
 import { formatTime, words } from "./format.ts";
+import { useNow } from "./hooks.ts";
 
 const TONES: Record<string, "ok" | "bad" | "busy" | "idle"> = {
   completed: "ok",
@@ -74,3 +75,9 @@ export const Facts = ({ items }: { items: [string, ReactNode][] }) => (
     ))}
   </dl>
 );
+
+/** The countdown to the next question after a 202, to the second. */
+export const AskingAgain = ({ at }: { at: number }) => {
+  const now = useNow(1_000);
+  return <span className="muted">Asking again in {Math.max(0, Math.ceil((at - now) / 1000))} s.</span>;
+};

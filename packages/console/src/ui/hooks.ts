@@ -75,3 +75,18 @@ export const useAction = <A extends unknown[], R>(action: (...args: A) => Promis
   };
   return { ...state, run, reset: () => setState({ running: false }) };
 };
+
+/** `action` at most once per `ms`, however often it is asked for (progress events arriving in bursts). */
+export const useCoalesced = (action: () => void, ms: number): (() => void) => {
+  const latest = useRef(action);
+  latest.current = action;
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return () => {
+    if (timer.current !== undefined) return;
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      latest.current();
+    }, ms);
+  };
+};

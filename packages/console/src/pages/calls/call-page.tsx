@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useRef, useState } from "react";
 import { useCallProgress, type ProgressEvent } from "../../api/progress.ts";
 import type { CallDetail } from "../../api/types.ts";
 import { RecordingPlayer } from "../../player/recording-player.tsx";
@@ -6,7 +6,7 @@ import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { Badge, ErrorCode, ErrorNote, Facts, Json, Loading, Time } from "../../ui/components.tsx";
 import { formatBytes, formatOffset, words } from "../../ui/format.ts";
-import { useLoad } from "../../ui/hooks.ts";
+import { useCoalesced, useLoad } from "../../ui/hooks.ts";
 import { CallActions } from "./call-actions.tsx";
 import { PhaseBar, StageTimeline } from "./stage-timeline.tsx";
 import { SummaryView } from "./summary-view.tsx";
@@ -42,16 +42,10 @@ export const CallPage = ({ id }: { id: string }) => {
 
   // While the call is in flight its progress stream says when to read it again: when it tells of a
   // status, phase, stage run or chunk count the page does not show yet.
-  const reload = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(reload.current), []);
+  const reload = useCoalesced(call.reload, 300);
   const open = call.data !== undefined && !SETTLED.has(call.data.status);
   useCallProgress(api, open ? [id] : [], (_id, event) => {
-    if (call.data && !isNews(event, call.data)) return;
-    if (reload.current !== undefined) return;
-    reload.current = setTimeout(() => {
-      reload.current = undefined;
-      call.reload();
-    }, 300);
+    if (!call.data || isNews(event, call.data)) reload();
   });
 
   if (call.error && !call.data) {

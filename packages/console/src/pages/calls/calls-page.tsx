@@ -1,12 +1,13 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
 import { queryOf } from "../../api/client.ts";
 import { useCallProgress } from "../../api/progress.ts";
 import type { CallSummary, Page } from "../../api/types.ts";
-import { Link, navigate } from "../../router.tsx";
+import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { Badge, ErrorCode, ErrorNote, Loading, TableScroll, Time } from "../../ui/components.tsx";
 import { formatOffset, formatSpan, shortId, words } from "../../ui/format.ts";
-import { useLoad } from "../../ui/hooks.ts";
+import { useCoalesced, useLoad } from "../../ui/hooks.ts";
+import { Pager, useCursorPages } from "../../ui/pager.tsx";
 import { CallFilters, CALL_FILTERS } from "./call-filters.tsx";
 
 const PAGE_SIZE = 50;
@@ -32,24 +33,15 @@ export const CallsPage = ({ query }: { query: URLSearchParams }) => {
   const cursor = query.get("cursor");
   const path = `/v1/calls${queryOf({ ...filters, cursor, limit: PAGE_SIZE })}`;
   const list = useLoad<Page<CallSummary>>(api, path, REFRESH_MS);
-  // The cursors of the newer pages this list came through (null: the first), for "Newer".
-  const [trail, setTrail] = useState<(string | null)[]>([]);
+  const pages = useCursorPages("/console/calls", filters, cursor);
 
   // A progress event says a call on screen is in another phase than its row shows: read the page
   // again (at most twice a second). The stream's first events only restate the row.
-  const reload = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  useEffect(() => () => clearTimeout(reload.current), []);
+  const reload = useCoalesced(list.reload, 500);
   const items = list.data?.items ?? [];
   const inFlight = items.filter((call) => IN_FLIGHT.has(call.status)).map((call) => call.id);
   useCallProgress(api, inFlight.slice(0, MAX_STREAMS), (id, event) => {
-    if (event.event !== "call" && event.event !== "phase") return;
-    if (items.find((call) => call.id === id)?.phase === event.data.phase) return;
-    if (reload.current === undefined) {
-      reload.current = setTimeout(() => {
-        reload.current = undefined;
-        list.reload();
-      }, 500);
-    }
+    if ((event.event === "call" || event.event === "phase") && items.find((call) => call.id === id)?.phase !== event.data.phase) reload();
   });
 
   // The first render of a page of calls, for bench/console.ts.
@@ -61,22 +53,11 @@ export const CallsPage = ({ query }: { query: URLSearchParams }) => {
     }
   }, [list.data]);
 
-  const pageTo = (next: string | null, trailAfter: (string | null)[]) => {
-    setTrail(trailAfter);
-    navigate(`/console/calls${queryOf({ ...filters, cursor: next })}`);
-  };
-  const nextCursor = list.data?.nextCursor ?? null;
 
   return (
     <>
       <h1 tabIndex={-1}>Calls</h1>
-      <CallFilters
-        values={filters}
-        onApply={(values) => {
-          setTrail([]);
-          navigate(`/console/calls${queryOf(values)}`);
-        }}
-      />
+      <CallFilters values={filters} onApply={pages.filter} />
       <ErrorNote error={list.error} prefix="The calls could not be read" />
       {list.data === undefined && !list.error ? <Loading what="calls" /> : null}
       {list.data ? (
@@ -123,14 +104,7 @@ export const CallsPage = ({ query }: { query: URLSearchParams }) => {
               </tbody>
             </table>
           </TableScroll>
-          <nav className="pager" aria-label="Pages of calls">
-            <button type="button" disabled={!cursor} onClick={() => pageTo(trail.at(-1) ?? null, trail.slice(0, -1))}>
-              ← Newer
-            </button>
-            <button type="button" disabled={!nextCursor} onClick={() => pageTo(nextCursor, [...trail, cursor])}>
-              Older →
-            </button>
-          </nav>
+          <Pager label="Pages of calls" cursor={cursor} nextCursor={list.data.nextCursor} pages={pages} />
         </>
       ) : null}
     </>

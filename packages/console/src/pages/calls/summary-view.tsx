@@ -2,7 +2,7 @@ import { useArtifact } from "../../api/artifact.ts";
 import type { Summary } from "../../api/types.ts";
 import { useSession } from "../../session.tsx";
 import { Facts, Json, Time } from "../../ui/components.tsx";
-import { ArtifactNote } from "./artifact-note.tsx";
+import { ArtifactNote } from "../../ui/artifact-note.tsx";
 
 const readJson = async (response: Response): Promise<Summary> => (await response.json()) as Summary;
 

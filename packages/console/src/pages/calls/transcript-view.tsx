@@ -2,7 +2,7 @@ import { useArtifact } from "../../api/artifact.ts";
 import type { Transcript, TranscriptSegment } from "../../api/types.ts";
 import { useSession } from "../../session.tsx";
 import { formatOffset } from "../../ui/format.ts";
-import { ArtifactNote } from "./artifact-note.tsx";
+import { ArtifactNote } from "../../ui/artifact-note.tsx";
 
 const readJson = async (response: Response): Promise<Transcript> => (await response.json()) as Transcript;
 

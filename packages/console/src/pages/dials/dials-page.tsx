@@ -1,11 +1,12 @@
-import { useId, useState } from "react";
+import { useId } from "react";
 import { queryOf } from "../../api/client.ts";
 import type { DialSummary, Page } from "../../api/types.ts";
-import { Link, navigate } from "../../router.tsx";
+import { Link } from "../../router.tsx";
 import { useSession } from "../../session.tsx";
 import { Badge, ErrorCode, ErrorNote, Loading, TableScroll, Time } from "../../ui/components.tsx";
 import { shortId } from "../../ui/format.ts";
 import { useLoad } from "../../ui/hooks.ts";
+import { Pager, useCursorPages } from "../../ui/pager.tsx";
 import { DialForm } from "./dial-form.tsx";
 
 const PAGE_SIZE = 50;
@@ -19,12 +20,8 @@ export const DialsPage = ({ query }: { query: URLSearchParams }) => {
   const status = query.get("status") ?? "";
   const cursor = query.get("cursor");
   const list = useLoad<Page<DialSummary>>(api, `/v1/dials${queryOf({ status, cursor, limit: PAGE_SIZE })}`, REFRESH_MS);
-  const [trail, setTrail] = useState<(string | null)[]>([]);
+  const pages = useCursorPages("/console/dials", { status }, cursor);
   const items = list.data?.items ?? [];
-  const pageTo = (next: string | null, trailAfter: (string | null)[]) => {
-    setTrail(trailAfter);
-    navigate(`/console/dials${queryOf({ status, cursor: next })}`);
-  };
 
   return (
     <>
@@ -38,11 +35,7 @@ export const DialsPage = ({ query }: { query: URLSearchParams }) => {
         <div className="filters" role="search" aria-label="Filter dials">
           <div className="field">
             <label htmlFor={`${id}-status`}>Status</label>
-            <select id={`${id}-status`} value={status} onChange={(event) => {
-                setTrail([]);
-                navigate(`/console/dials${queryOf({ status: event.target.value })}`);
-              }}
-            >
+            <select id={`${id}-status`} value={status} onChange={(event) => pages.filter({ status: event.target.value })}>
               <option value="">any</option>
               {STATUSES.map((value) => (
                 <option key={value} value={value}>
@@ -99,14 +92,7 @@ export const DialsPage = ({ query }: { query: URLSearchParams }) => {
                 </tbody>
               </table>
             </TableScroll>
-            <nav className="pager" aria-label="Pages of dials">
-              <button type="button" disabled={!cursor} onClick={() => pageTo(trail.at(-1) ?? null, trail.slice(0, -1))}>
-                ← Newer
-              </button>
-              <button type="button" disabled={!list.data.nextCursor} onClick={() => pageTo(list.data?.nextCursor ?? null, [...trail, cursor])}>
-                Older →
-              </button>
-            </nav>
+            <Pager label="Pages of dials" cursor={cursor} nextCursor={list.data.nextCursor} pages={pages} />
           </>
         ) : null}
       </section>
