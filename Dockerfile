@@ -46,9 +46,10 @@ FROM runtime AS tools-merge
 RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg sox && rm -rf /var/lib/apt/lists/*
 
 FROM runtime AS tools-outbound-dialer
-# The simulated carrier (the default provider) records its calls with festival and sox; with
+# ffprobe checks each fetched recording. The simulated carrier (the default provider) records its
+# calls with festival and sox; with
 # CALLFLOW_TELEPHONY_PROVIDER=twilio they go unused.
-RUN apt-get update && apt-get install -y --no-install-recommends festival festvox-us-slt-hts sox && rm -rf /var/lib/apt/lists/*
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg festival festvox-us-slt-hts sox && rm -rf /var/lib/apt/lists/*
 
 FROM runtime AS tools-aggregator
 FROM runtime AS tools-summary

@@ -9,8 +9,9 @@ trap_step bootstrap
 PNPM_VERSION=10.34.8
 DEBIAN_PACKAGES=(ffmpeg sox pocketsphinx pocketsphinx-en-us festival festvox-us-slt-hts)
 # Installed without recommends (no node exporter, no service started): the tests run `prometheus`
-# on a free port of their own and `promtool` on the alert rules.
-DEBIAN_PACKAGES_NO_RECOMMENDS=(prometheus)
+# on a free port of their own and `promtool` on the alert rules; the console's browser tests drive
+# Debian's Chromium (playwright-core, never a downloaded browser).
+DEBIAN_PACKAGES_NO_RECOMMENDS=(prometheus chromium)
 
 log() { printf '\033[1m[bootstrap]\033[0m %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

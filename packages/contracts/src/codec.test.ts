@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeEvent, encodeEvent, UndecodableEventError, type EventInit } from "./codec.ts";
+import { decodeEvent, encodeEvent, eventAsJson, UndecodableEventError, type EventInit } from "./codec.ts";
 import { events, type EventKey } from "./events.ts";
 import { Stage } from "./gen/callflow/events/v1/events_pb.ts";
 
@@ -43,5 +43,17 @@ describe("event codec", () => {
   it("rejects bytes that are not an event with an UndecodableEventError", () => {
     const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
     expect(() => decodeEvent("chunkReady", garbage)).toThrow(UndecodableEventError);
+    expect(() => eventAsJson("chunkReady", garbage)).toThrow(UndecodableEventError);
+  });
+
+  it("reads an event as JSON for people: field names as declared, 64-bit integers as strings, enums by name", () => {
+    expect(eventAsJson("messageDeadLettered", encodeEvent("messageDeadLettered", samples.messageDeadLettered))).toEqual({
+      deadLetterId: "dl1",
+      stream: "CALLFLOW_CALLS",
+      consumer: "callflow_merge",
+      subject: "callflow.calls.transcribed",
+      streamSequence: "18446744073709551615",
+    });
+    expect(eventAsJson("callFailed", encodeEvent("callFailed", samples.callFailed))).toMatchObject({ stage: "STAGE_MERGE", errorCode: "merge_duration_mismatch" });
   });
 });

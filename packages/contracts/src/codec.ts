@@ -1,4 +1,4 @@
-import { create, fromBinary, toBinary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, toJson, type JsonValue, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
 import { events, type EventKey } from "./events.ts";
 
 type Schema<K extends EventKey> = (typeof events)[K]["schema"];
@@ -21,6 +21,16 @@ export function encodeEvent<K extends EventKey>(key: K, init: EventInit<K>): Uin
 export function decodeEvent<K extends EventKey>(key: K, bytes: Uint8Array): EventOf<K> {
   try {
     return fromBinary(events[key].schema as Schema<K>, bytes) as EventOf<K>;
+  } catch (error) {
+    throw new UndecodableEventError(key, error);
+  }
+}
+
+/** An event's bytes as proto3 JSON with every field, defaults too (64-bit integers as strings), for people to read: dead letters in the admin API. */
+export function eventAsJson(key: EventKey, bytes: Uint8Array): JsonValue {
+  const schema = events[key].schema as Schema<EventKey>;
+  try {
+    return toJson(schema, fromBinary(schema, bytes) as never, { alwaysEmitImplicit: true });
   } catch (error) {
     throw new UndecodableEventError(key, error);
   }

@@ -29,6 +29,8 @@ const schema = z.object({
   /** S3 multipart part size (S3's minimum is 5 MiB) and parts in flight per upload. */
   CALLFLOW_INGEST_UPLOAD_PART_BYTES: field.positiveInt().default(5 * 1024 * 1024),
   CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT: field.positiveInt().default(1),
+  /** The operator console's built assets, served at /console; default packages/console/dist (`pnpm build`). */
+  CALLFLOW_INGEST_CONSOLE_DIR: z.string().min(1).optional(),
   CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
   CALLFLOW_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   CALLFLOW_TWILIO_AUTH_TOKEN: field.optionalSecret(),
@@ -62,6 +64,7 @@ export const ingestConfigFromEnv = (env: Env = process.env) => {
     recordingRedirect: e.CALLFLOW_INGEST_RECORDING_REDIRECT,
     uploadPartBytes: e.CALLFLOW_INGEST_UPLOAD_PART_BYTES,
     uploadPartsInFlight: e.CALLFLOW_INGEST_UPLOAD_PARTS_IN_FLIGHT,
+    consoleDirectory: e.CALLFLOW_INGEST_CONSOLE_DIR,
     ffprobePath: e.CALLFLOW_FFPROBE_PATH,
     ffmpegPath: e.CALLFLOW_FFMPEG_PATH,
     twilioAuthToken: e.CALLFLOW_TWILIO_AUTH_TOKEN,

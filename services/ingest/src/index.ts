@@ -53,7 +53,9 @@ export async function start(config: IngestConfig, options: StartOptions = {}): P
     trimmer: ffmpegTrimmer({ ffmpegPath: config.ffmpegPath, timeoutMs: config.trimTimeoutMs }),
     ssePollMs: config.ssePollMs,
     reaperPolicy: config.reaperPolicy,
+    consoleDirectory: config.consoleDirectory,
     publisher: runtime.publisher,
+    topology,
     relay,
     webhooks: {
       twilioAuthToken: config.twilioAuthToken,

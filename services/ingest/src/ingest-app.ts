@@ -7,6 +7,7 @@ import type { AudioProbe } from "./audio/probe.ts";
 import type { EstimateTuning } from "./calls/artifact-answer.ts";
 import type { Commit } from "./calls/commit.ts";
 import { createHttpApp } from "./http/app.ts";
+import { defaultConsoleDirectory, registerConsole } from "./http/console.ts";
 import { artifactRoutes } from "./routes/artifacts.ts";
 import { callReadRoutes, callUploadRoutes } from "./routes/calls.ts";
 import { dialRecordingRoutes } from "./routes/dial-recording.ts";
@@ -18,7 +19,10 @@ import { resumableRoutes, UPLOADS_PATH } from "./routes/resumable.ts";
 import { notificationRoutes } from "./routes/notifications.ts";
 import { settingsRoutes } from "./routes/settings.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { adminMetricsRoutes } from "./routes/admin-metrics.ts";
+import { meRoutes } from "./routes/me.ts";
 import type { OutboxPublisher, OutboxRelay } from "@callflow/messaging";
+import type { Topology } from "@callflow/contracts";
 import type { ReaperPolicy } from "@callflow/housekeeping";
 import { progressRoutes } from "./routes/progress.ts";
 import { reprocessRoutes } from "./routes/reprocess.ts";
@@ -44,8 +48,11 @@ export interface IngestAppDeps {
   trimmer: AudioTrimmer;
   ssePollMs: number;
   publisher: OutboxPublisher;
+  topology: Pick<Topology, "eventForSubject">;
   relay: Pick<OutboxRelay, "publishNow">;
   webhooks: Pick<WebhookDeps, "twilioAuthToken" | "assemblyAi">;
+  /** The console's built assets; default the workspace's packages/console/dist. */
+  consoleDirectory?: string | undefined;
   /** Deadlines for the admin sweep and stuck view; default the reaper's defaults. */
   reaperPolicy?: ReaperPolicy;
 }
@@ -74,7 +81,9 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   await app.register(dialRoutes({ db: deps.db, commit: deps.commit }));
   await app.register(dncRoutes({ db: deps.db }));
   await app.register(leadRoutes({ db: deps.db }));
-  await app.register(adminRoutes({ db: deps.db, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
+  await app.register(adminRoutes({ db: deps.db, topology: deps.topology, publisher: deps.publisher, relay: deps.relay, commit: deps.commit, store: deps.store, logger: deps.logger, reaperPolicy: deps.reaperPolicy }));
+  await app.register(adminMetricsRoutes({ db: deps.db }));
+  await app.register(meRoutes({ db: deps.db }));
   const artifactDeps = {
     db: deps.db,
     store: deps.store,
@@ -84,5 +93,6 @@ export const createIngestApp = async (deps: IngestAppDeps) => {
   };
   await app.register(artifactRoutes(artifactDeps));
   await app.register(dialRecordingRoutes({ ...artifactDeps, commit: deps.commit }));
+  await registerConsole(app, { directory: deps.consoleDirectory ?? defaultConsoleDirectory() });
   return { app, uploads };
 };

@@ -70,6 +70,60 @@ describe("call status", () => {
   });
 });
 
+describe("the call list's filters", () => {
+  test("filter by phase (a processing call's phase comes from its stages), source and error code, page by page", async ({ ingest }) => {
+    const { db } = ingest;
+    const tenantId = ingest.tenant.tenantId;
+    const base = Date.parse("2026-03-01T10:00:00Z");
+    let minute = 0;
+    const makeCall = async (data: { status: "processing" | "completed" | "failed"; source?: "upload" | "dial"; errorCode?: string }, stages: { stage: "transcription" | "summary" | "merge"; status: "queued" | "running" | "succeeded" }[] = []) => {
+      const createdAt = new Date(base + minute++ * 60_000);
+      const call = await db.call.create({ data: { tenantId, source: data.source ?? "upload", status: data.status, errorCode: data.errorCode ?? null, createdAt } });
+      for (const stage of stages) {
+        const running = stage.status !== "queued";
+        await db.stageRun.create({
+          data: { tenantId, callId: call.id, stage: stage.stage, status: stage.status, createdAt, startedAt: running ? createdAt : null, finishedAt: stage.status === "succeeded" ? createdAt : null },
+        });
+      }
+      return call.id;
+    };
+    const uploaded = await makeCall({ status: "processing" }, [{ stage: "transcription", status: "queued" }]);
+    const transcribing = [
+      await makeCall({ status: "processing" }, [{ stage: "transcription", status: "running" }]),
+      await makeCall({ status: "processing", source: "dial" }, [{ stage: "transcription", status: "running" }]),
+      await makeCall({ status: "processing" }, [{ stage: "transcription", status: "running" }]),
+    ];
+    const summarizing = await makeCall({ status: "processing" }, [
+      { stage: "transcription", status: "succeeded" },
+      { stage: "summary", status: "running" },
+      { stage: "merge", status: "running" },
+    ]);
+    const failed = await makeCall({ status: "failed", source: "dial", errorCode: "unsupported_audio" });
+    await makeCall({ status: "failed", errorCode: "provider_timeout" });
+    await makeCall({ status: "completed", source: "dial" });
+
+    type Listed = { items: { id: string; phase: string }[]; nextCursor: string | null };
+    const list = async (query: string) => (await (await ingest.api(`/v1/calls?${query}`)).json()) as Listed;
+    const ids = async (query: string) => (await list(query)).items.map((item) => item.id);
+
+    expect(await ids("phase=uploaded")).toEqual([uploaded]);
+    expect(await ids("phase=summarizing")).toEqual([summarizing]);
+    expect(await ids("phase=transcribing")).toEqual([...transcribing].reverse());
+    const first = await list("phase=transcribing&limit=2");
+    expect(first.items.map((item) => [item.id, item.phase])).toEqual([
+      [transcribing[2], "transcribing"],
+      [transcribing[1], "transcribing"],
+    ]);
+    expect(await ids(`phase=transcribing&limit=2&cursor=${first.nextCursor}`)).toEqual([transcribing[0]]);
+    expect(await ids("phase=merging")).toEqual([]);
+    expect(await ids("phase=failed&source=dial")).toEqual([failed]);
+    expect(await ids("errorCode=unsupported_audio")).toEqual([failed]);
+    expect(await ids("source=dial&phase=transcribing")).toEqual([transcribing[1]]);
+    expect(await ids("status=completed&phase=failed")).toEqual([]);
+    expect(await errorCode(await ingest.api("/v1/calls?phase=lost"))).toBe("invalid_request");
+  });
+});
+
 describe("artifacts", () => {
   test("transcript: 202 with Retry-After while transcribing, the terminal code once failed, 200 when ready, 404 when unknown", async ({ ingest }) => {
     const id = await uploadWav(ingest, 3);
@@ -194,7 +248,16 @@ describe("admin endpoints", () => {
 
     const asOperator = { key: operator.key };
     const letters = (await (await ingest.api("/v1/admin/dead-letters", asOperator)).json()) as { items: { id: string; error: { code: string } }[] };
-    expect(letters.items).toMatchObject([{ id: letter.id, error: { code: "provider_timeout" } }]);
+    // The payload as people read it: the event decoded to JSON, and the bytes as they were.
+    expect(letters.items).toMatchObject([
+      {
+        id: letter.id,
+        error: { code: "provider_timeout" },
+        event: "chunkReady",
+        payload: { tenantId: ingest.tenant.tenantId, callId, chunkIndex: 0, attempt: 5 },
+        payloadBase64: Buffer.from(letter.payload).toString("base64"),
+      },
+    ]);
     const audit = (await (await ingest.api(`/v1/admin/audit?entityId=${callId}`, asOperator)).json()) as { items: unknown[] };
     expect(audit.items).toMatchObject([{ actor: "reaper", action: "chunk.fail" }]);
 
@@ -203,6 +266,24 @@ describe("admin endpoints", () => {
     expect((await ingest.events("chunkReady")).map((event) => event.callId)).toEqual([callId]);
     expect((await ingest.db.deadLetter.findUniqueOrThrow({ where: { id: letter.id } })).replayCount).toBe(1);
     expect((await ingest.api(`/v1/admin/dead-letters/${randomUUID()}/replay`, { method: "POST", ...asOperator })).status).toBe(404);
+  });
+
+  test("a dead letter whose bytes are not its event is listed with a null payload and its bytes", async ({ ingest }) => {
+    const operator = await ingest.createTenant("operator", ["admin"]);
+    const garbage = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    await ingest.db.deadLetter.create({
+      data: {
+        stream: ingest.topology.stream("calls"),
+        consumer: ingest.topology.consumer("summary").durable,
+        subject: ingest.topology.subject("callTranscribed"),
+        streamSequence: 9n,
+        payload: garbage,
+        deliveryCount: 1,
+        reason: "undecodable",
+      },
+    });
+    const letters = (await (await ingest.api("/v1/admin/dead-letters", { key: operator.key })).json()) as { items: unknown[] };
+    expect(letters.items).toMatchObject([{ event: "callTranscribed", payload: null, payloadBase64: Buffer.from(garbage).toString("base64"), headers: {} }]);
   });
 });
 

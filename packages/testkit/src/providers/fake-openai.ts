@@ -72,7 +72,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const form = await new Request("http://fake/", {
       method: "POST",
       headers: { "content-type": req.headers["content-type"] ?? "" },
-      body,
+      body: new Uint8Array(body),
     }).formData();
     const file = form.get("file");
     const request: FakeTranscriptionRequest = {

@@ -1,7 +1,7 @@
 import { callPhase, type PhaseStageFacts } from "@callflow/call-lifecycle";
-import type { CallStatus, Db, Prisma } from "@callflow/db";
+import type { CallSource, CallStatus, Db, Prisma } from "@callflow/db";
 import { notFound } from "../http/api-error.ts";
-import { pageOf, pageWindow, type PageRequest } from "../http/pages.ts";
+import { encodeCursor, pageOf, pageWindow, type PageRequest } from "../http/pages.ts";
 import { errorOf, iso, phaseViewOf, type CallSummaryView, type CallView, type PhaseView, type StageView } from "./views.ts";
 
 /** Reads of calls, always through the tenant: another tenant's call does not exist (404, never 403). */
@@ -208,14 +208,44 @@ export const callDetail = async (db: Db, tenantId: string, callId: string): Prom
   };
 };
 
+export type CallPhase = CallSummaryView["phase"];
+
+export interface CallFilters extends PageRequest {
+  status?: CallStatus | undefined;
+  phase?: CallPhase | undefined;
+  source?: CallSource | undefined;
+  errorCode?: string | undefined;
+}
+
+/** The phases that are a status of their own; the others are stages of a processing call. */
+const STATUS_PHASES: ReadonlySet<string> = new Set<CallStatus>(["uploading", "completed", "failed"]);
+const SCAN_BATCH = 200;
+
 /** Newest first, in cursor pages. */
-export const listCalls = async (
-  db: Db,
-  tenantId: string,
-  filters: PageRequest & { status?: CallStatus | undefined },
-): Promise<{ items: CallSummaryView[]; nextCursor: string | null }> => {
+export const listCalls = async (db: Db, tenantId: string, filters: CallFilters): Promise<{ items: CallSummaryView[]; nextCursor: string | null }> => {
+  const statuses = [filters.status, filters.phase === undefined ? undefined : STATUS_PHASES.has(filters.phase) ? (filters.phase as CallStatus) : "processing"];
+  const base: Prisma.CallWhereInput = {
+    tenantId,
+    AND: statuses.flatMap((status) => (status ? [{ status }] : [])),
+    ...(filters.source ? { source: filters.source } : {}),
+    ...(filters.errorCode ? { errorCode: filters.errorCode } : {}),
+  };
+  const include = { stages: { select: PHASE_STAGE_FIELDS } };
   const window = pageWindow(filters);
-  const where: Prisma.CallWhereInput = { tenantId, ...(filters.status ? { status: filters.status } : {}), ...window.where };
-  const rows = await db.call.findMany({ ...window, where, include: { stages: { select: PHASE_STAGE_FIELDS } } });
-  return pageOf(rows, filters.limit, summarize);
+  if (filters.phase === undefined || STATUS_PHASES.has(filters.phase)) {
+    return pageOf(await db.call.findMany({ ...window, where: { ...base, ...window.where }, include }), filters.limit, summarize);
+  }
+  // A processing call's phase is derived from its stage rows (callPhase), not stored: the processing
+  // calls are read in batches and kept when their phase is the one asked for. They are the calls in
+  // flight, a small set next to the settled ones.
+  const matched: (CallRow & { stages: PhaseStageFacts[] })[] = [];
+  let batchWindow = window;
+  for (;;) {
+    const batch = await db.call.findMany({ ...batchWindow, take: SCAN_BATCH, where: { ...base, ...batchWindow.where }, include });
+    matched.push(...batch.filter((row) => summarize(row).phase === filters.phase));
+    const last = batch.at(-1);
+    if (matched.length > filters.limit || batch.length < SCAN_BATCH || !last) break;
+    batchWindow = pageWindow({ ...filters, cursor: encodeCursor(last) });
+  }
+  return pageOf(matched, filters.limit, summarize);
 };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { eventAsJson, type Topology } from "@callflow/contracts";
 import type { Db } from "@callflow/db";
 import { DeadLetterNotFoundError, DeadLetterNotReplayableError, replayDeadLetter, type OutboxPublisher, type OutboxRelay } from "@callflow/messaging";
 import { findStuck, sweepNow, type ReaperPolicy } from "@callflow/housekeeping";
@@ -36,6 +37,8 @@ const reaperAction = z.object({
 
 export interface AdminRouteDeps {
   db: Db;
+  /** Names the event of a dead letter's subject, to show its payload as JSON. */
+  topology: Pick<Topology, "eventForSubject">;
   publisher: OutboxPublisher;
   /** The process's relay: the reaper's sweep republishes stale outbox rows through its publishNow. */
   relay: Pick<OutboxRelay, "publishNow">;
@@ -46,6 +49,20 @@ export interface AdminRouteDeps {
   /** The reaper's deadlines; default its defaults (DEFAULT_POLICY). */
   reaperPolicy?: ReaperPolicy | undefined;
 }
+
+/** A dead letter's message for people: its event decoded as JSON where it decodes, and its bytes. */
+const payloadOf = (topology: AdminRouteDeps["topology"], subject: string, bytes: Uint8Array) => {
+  const event = topology.eventForSubject(subject) ?? null;
+  let payload: unknown = null;
+  if (event) {
+    try {
+      payload = eventAsJson(event, bytes);
+    } catch {
+      // Undecodable is one of the reasons a message is dead-lettered: its bytes are still shown.
+    }
+  }
+  return { event, payload, payloadBase64: Buffer.from(bytes).toString("base64") };
+};
 
 /** Operator endpoints (the `admin` scope): they look across tenants, so no tenant key has them by default. */
 export const adminRoutes =
@@ -162,6 +179,10 @@ export const adminRoutes =
                   createdAt: z.string(),
                   replayCount: z.number().int(),
                   replayedAt: z.string().nullable(),
+                  event: z.string().nullable().describe("The event the subject carries, e.g. callTranscribed"),
+                  payload: z.unknown().describe("The original message as JSON; null when it does not decode as its event"),
+                  payloadBase64: z.string().describe("The original message's bytes"),
+                  headers: z.record(z.string(), z.unknown()).describe("The original message's headers"),
                 }),
               ),
             }),
@@ -187,6 +208,8 @@ export const adminRoutes =
             createdAt: row.createdAt.toISOString(),
             replayCount: row.replayCount,
             replayedAt: iso(row.replayedAt),
+            ...payloadOf(deps.topology, row.subject, row.payload),
+            headers: (row.headers ?? {}) as Record<string, unknown>,
           })),
         };
       },

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { recordWholeUpload } from "../calls/intake.ts";
 import { chunkObjectKey } from "../calls/object-keys.ts";
 import { callDetail, listCalls } from "../calls/queries.ts";
-import { acceptedView, callSummaryView, callView } from "../calls/views.ts";
+import { acceptedView, callSummaryView, callView, phaseView } from "../calls/views.ts";
 import { errorResponses } from "../http/api-error.ts";
 import { tenantOf } from "../http/auth.ts";
 import { binaryBody } from "../http/openapi.ts";
@@ -96,10 +96,19 @@ export const callReadRoutes =
         schema: {
           summary: "The tenant's calls, newest first",
           tags: ["calls"],
-          querystring: z.object({ status: z.enum(["uploading", "processing", "completed", "failed"]).optional(), ...pageQuery }),
+          querystring: z.object({
+            status: callSummaryView.shape.status.optional(),
+            phase: phaseView.optional(),
+            source: callSummaryView.shape.source.optional().describe("How the call came in: upload, resumable, recorder, or dial (an outbound call's recording)"),
+            errorCode: z.string().max(100).optional().describe("Failed calls with this error code, e.g. unsupported_audio"),
+            ...pageQuery,
+          }),
           response: { 200: z.object({ items: z.array(callSummaryView), nextCursor: z.string().nullable() }), ...errorResponses(400, 401, 429) },
         },
       },
-      async (request) => listCalls(deps.db, tenantOf(request), { status: request.query.status, ...pageRequestOf(request.query) }),
+      async (request) => {
+        const { status, phase, source, errorCode } = request.query;
+        return listCalls(deps.db, tenantOf(request), { status, phase, source, errorCode, ...pageRequestOf(request.query) });
+      },
     );
   };
