@@ -8,7 +8,8 @@ const SHORT_CALL = [
   { speaker: "caller", text: "My internet connection has been dropping every evening. Please call me back tomorrow." },
 ] as const;
 
-describe("the console: signing in and following calls", () => {
+// The first test of the file also waits for the stack to start (and the console to be built once).
+describe("the console: signing in and following calls", { timeout: 180_000 }, () => {
   test("signs in with a key, refuses a wrong one with a clear error, and never puts the key in a URL", async ({ consoleStack, page }) => {
     const urls: string[] = [];
     page.on("request", (request) => urls.push(request.url()));

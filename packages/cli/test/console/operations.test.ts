@@ -7,7 +7,8 @@ import { apiWith, describe, expect, signIn, test } from "./support/console-stack
 const MINUTE = 60_000;
 const ago = (ms: number) => new Date(Date.now() - ms);
 
-describe("the console's operations pages", () => {
+// The first test of the file also waits for the stack to start (and the console to be built once).
+describe("the console's operations pages", { timeout: 180_000 }, () => {
   test("a stuck chunk is listed with its age and reason; a dry run lists what the sweep would do and changes nothing; the real sweep re-drives it", async ({ consoleStack, page }) => {
     const { db } = consoleStack.database;
     const { tenantId } = consoleStack;

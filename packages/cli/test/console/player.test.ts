@@ -51,7 +51,8 @@ const openCall = async (page: Page, stack: ConsoleStack, callId: string) => {
 
 const player = (page: Page) => page.locator(".player");
 
-describe("the recording player follows the API's contract and never loops", () => {
+// The first test of the file also waits for the stack to start (and the console to be built once).
+describe("the recording player follows the API's contract and never loops", { timeout: 180_000 }, () => {
   test("200: streams the recording through the worker with Range requests, seeks, and asks nothing more", async ({ consoleStack, page }) => {
     const { database, storage, tenantId } = consoleStack;
     const audio = await toneWav(120);

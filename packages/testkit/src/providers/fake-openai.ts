@@ -72,6 +72,7 @@ export async function startFakeOpenAi(options: FakeOpenAiOptions = {}): Promise<
     const form = await new Request("http://fake/", {
       method: "POST",
       headers: { "content-type": req.headers["content-type"] ?? "" },
+      // A copy as a plain Uint8Array: with the DOM library (the console tests compile with it) a Buffer is no BodyInit.
       body: new Uint8Array(body),
     }).formData();
     const file = form.get("file");
