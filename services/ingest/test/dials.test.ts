@@ -25,7 +25,7 @@ const requestedInOutbox = async (ingest: IngestUnderTest) => {
 
 describe("POST /v1/dials", () => {
   test("answers 202 only once the dial, its queued timeline row and dialRequested (ids and attempt only) are committed, then publishes it", async ({ ingest }) => {
-    const { status, body } = await answer(await requestDial(ingest, { to: "+1 (415) 555-2671", campaign: "renewals", calleeTimezone: "america/los_angeles", metadata: { lead: "L-7" } }));
+    const { status, body } = await answer(await requestDial(ingest, { to: "+1 (415) 555-2671", campaign: "renewals", calleeTimezone: "america/los_angeles", metadata: { lead: "L-7" }, maxAttempts: 3 }));
     expect(status).toBe(202);
     expect(body).toEqual({ id: expect.any(String), status: "queued" });
     const dialId = body.id as string;
@@ -39,6 +39,7 @@ describe("POST /v1/dials", () => {
       calleeTimezone: "America/Los_Angeles",
       status: "queued",
       attempt: 0,
+      maxAttempts: 3,
       metadata: { lead: "L-7" },
     });
     expect(await ingest.db.dialEvent.findMany({ where: { dialId } })).toEqual([expect.objectContaining({ status: "queued", attempt: 0 })]);
@@ -101,7 +102,7 @@ describe("POST /v1/dials", () => {
     expect(await ingest.db.dial.count()).toBe(2);
   });
 
-  test("invalid numbers and time zones are 400 and write nothing", async ({ ingest }) => {
+  test("invalid numbers, time zones and retry policies are 400 and write nothing", async ({ ingest }) => {
     const refused = [
       [{ to: "4155552671" }, "invalid_number"],
       [{ to: "+15550100" }, "invalid_number"],
@@ -109,6 +110,8 @@ describe("POST /v1/dials", () => {
       [{ to: "+14155552671", calleeTimezone: "Mars/Olympus_Mons" }, "invalid_timezone"],
       [{ to: "+14155552671", priority: "urgent" }, "invalid_request"],
       [{ to: "+14155552671", notBefore: "tomorrow" }, "invalid_request"],
+      [{ to: "+14155552671", maxAttempts: 0 }, "invalid_request"],
+      [{ to: "+14155552671", maxAttempts: 11 }, "invalid_request"],
       [{}, "invalid_request"],
     ] as const;
     for (const [body, code] of refused) {

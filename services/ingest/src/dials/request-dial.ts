@@ -15,6 +15,8 @@ export interface DialRequest {
   calleeTimezone: string | null;
   metadata: Prisma.InputJsonObject;
   idempotencyKey: string | null;
+  /** Attempts a busy or unanswered call gets (the campaign's retry policy); unset: one. */
+  maxAttempts?: number | undefined;
 }
 
 export interface DialAnswer {
@@ -70,6 +72,7 @@ export const requestDial = (commit: Commit, request: DialRequest): Promise<DialA
             calleeTimezone: request.calleeTimezone,
             metadata: request.metadata,
             ...(request.notBefore ? { nextAttemptAt: request.notBefore } : {}),
+            ...(request.maxAttempts === undefined ? {} : { maxAttempts: request.maxAttempts }),
           },
         ],
         skipDuplicates: true,

@@ -20,6 +20,13 @@ const dialRequestBody = z.object({
   notBefore: z.iso.datetime({ offset: true }).optional().describe("Not dialled before this time"),
   calleeTimezone: z.string().max(64).optional().describe("The callee's IANA time zone (America/New_York): the tenant's call window is read in it"),
   metadata: z.record(z.string(), z.unknown()).optional().describe("A JSON object stored with the dial"),
+  maxAttempts: z
+    .number()
+    .int()
+    .min(1)
+    .max(10)
+    .optional()
+    .describe("The campaign's retry policy: calls a busy or unanswered dial gets in all, CALLFLOW_DIALER_RETRY_SPACING_MS apart (default 1)"),
 });
 
 /** POST /v1/dials and /v1/dials/{id}/cancel, GET /v1/dials and /v1/dials/{id}. */
@@ -55,6 +62,7 @@ export const dialRoutes =
           calleeTimezone: body.calleeTimezone === undefined ? null : timezoneOf(body.calleeTimezone),
           metadata: (body.metadata ?? {}) as Prisma.InputJsonObject,
           idempotencyKey: request.headers["idempotency-key"] ?? null,
+          maxAttempts: body.maxAttempts,
         });
         return reply
           .code(answer.created ? 202 : 200)
