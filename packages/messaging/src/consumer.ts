@@ -60,7 +60,11 @@ export interface StartConsumerOptions<C extends ConsumerKey = ConsumerKey> exten
   handler: ConsumerHandler<C>;
   /** Handlers running at once in this process. */
   concurrency: number;
-  /** Messages pulled ahead; default `concurrency`. They age against ack_wait while they wait. */
+  /**
+   * Messages pulled ahead; default `concurrency`. They age against ack_wait while they wait, and a
+   * replica that joins cannot have them. 0: a pull asks only for the slots free now, so this process
+   * holds no message it is not working on (long jobs, and workers scaled by their queue's lag).
+   */
   prefetch?: number;
   /** Default: a third of the shortest ack deadline (ackWaitMs, backoffMs). */
   heartbeatEveryMs?: number;
@@ -116,7 +120,7 @@ export async function startConsumer<C extends ConsumerKey>(options: StartConsume
   const { stream, durable, filterSubject } = t.consumer(key);
   const jsm = await jetstreamManager(nats);
   const concurrency = Math.max(1, Math.floor(options.concurrency));
-  const prefetch = Math.max(1, Math.floor(options.prefetch ?? concurrency));
+  const prefetch = options.prefetch === 0 ? 0 : Math.max(1, Math.floor(options.prefetch ?? concurrency));
   const shortestDeadline = Math.min(options.ackWaitMs, ...(options.backoffMs ?? []));
   const heartbeatEveryMs = options.heartbeatEveryMs ?? Math.max(100, Math.floor(shortestDeadline / 3));
   const retryBackoffMs = options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;

@@ -30,7 +30,7 @@ export interface ConsumerRegistration<C extends ConsumerKey = ConsumerKey> {
   /** Declared beside the handler: what a message given up on does to its entity (invariant 4). */
   onDeadLetter?: DeadLetterHook<EventKeyFor<C>>;
   concurrency: number;
-  /** Messages pulled ahead; default `concurrency`. Long jobs keep it at their concurrency. */
+  /** Messages pulled ahead; default `concurrency`. Long jobs use 0: pull only for free slots. */
   prefetch?: number;
   handlerTimeoutMs?: number;
 }

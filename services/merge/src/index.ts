@@ -34,9 +34,10 @@ export async function start(config: MergeConfig, options: ServiceStartOptions = 
     consumers: [
       defineConsumer({
         declaration: { key: "merge", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
-        // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
+        // Long jobs: pull only for free slots, so nothing waits here against ack_wait and a replica
+        // that joins takes the backlog's next messages.
         concurrency: config.concurrency,
-        prefetch: config.concurrency,
+        prefetch: 0,
         handler: merge,
         onDeadLetter: failMergeOnDeadLetter(stages),
       }),

@@ -39,8 +39,8 @@ export async function start(config: SummaryConfig, options: StartOptions = {}): 
       defineConsumer({
         declaration: { key: "summary", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
         concurrency: config.concurrency,
-        // An LLM call takes seconds: a message waiting in the prefetch buffer would age against ack_wait.
-        prefetch: config.concurrency,
+        // An LLM call takes seconds: pull only for free slots, so nothing waits here against ack_wait.
+        prefetch: 0,
         handler: createSummarizeTranscript({ stage, summarizer, logger: runtime.logger, heartbeatMs: config.heartbeatMs }),
         onDeadLetter: failSummaryOnDeadLetter(stage),
       }),

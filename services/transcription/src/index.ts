@@ -54,9 +54,10 @@ export async function start(config: TranscriptionConfig, options: StartOptions =
   const consumers: AnyConsumerRegistration[] = [
     defineConsumer({
       declaration: { key: "transcription", ackWaitMs: config.ackWaitMs, maxDeliver: config.maxDeliver },
-      // Long jobs: pull no more than can run, so nothing waits in the buffer against ack_wait.
+      // Long jobs: pull only for free slots, so nothing waits here against ack_wait and a replica
+      // that joins takes the backlog's next messages.
       concurrency: config.concurrency,
-      prefetch: config.concurrency,
+      prefetch: 0,
       handler: transcribe,
       onDeadLetter: failChunkOnDeadLetter(chunks),
     }),

@@ -44,3 +44,21 @@ test("at shutdown every waiter is told no, and the slots held stay held", async 
   slots.release();
   expect(slots.saturated).toBe(false);
 });
+
+test("acquireFree takes every free slot, or waits in turn for one; 0 at shutdown", async () => {
+  const slots = new Slots(3);
+  expect(slots.acquire()).toBe(true);
+  expect(await slots.acquireFree()).toBe(2);
+  expect(slots.saturated).toBe(true);
+
+  const waiting = slots.acquireFree();
+  const behind = slots.acquire();
+  slots.release(2);
+  expect(await waiting).toBe(1);
+  await expect(behind).resolves.toBe(true);
+  expect(slots.saturated).toBe(true);
+
+  const refused = slots.acquireFree();
+  slots.refuseWaiters();
+  expect(await refused).toBe(0);
+});

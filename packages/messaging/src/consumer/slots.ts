@@ -16,11 +16,25 @@ export class Slots {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** Hands the slot to the longest waiter, or frees it. */
-  release(): void {
-    const next = this.#waiters.shift();
-    if (next) next(true);
-    else this.#free += 1;
+  /**
+   * Every slot free now (at least one, waiting for it in turn with `acquire`'s callers), or 0 at
+   * shutdown: what a pull asks for when no message may wait in this process.
+   */
+  async acquireFree(): Promise<number> {
+    const first = this.acquire();
+    if (first !== true && !(await first)) return 0;
+    const more = this.#free;
+    this.#free = 0;
+    return 1 + more;
+  }
+
+  /** Hands each slot to the longest waiter, or frees it. */
+  release(count = 1): void {
+    for (let i = 0; i < count; i++) {
+      const next = this.#waiters.shift();
+      if (next) next(true);
+      else this.#free += 1;
+    }
   }
 
   get saturated(): boolean {

@@ -33,6 +33,7 @@ export interface SubscriptionOptions {
   topologyOptions: TopologyOptions | undefined;
   stream: string;
   durable: string;
+  /** Messages pulled ahead of free slots; 0: each pull asks for the slots free now, and no more. */
   prefetch: number;
   pullExpiresMs: number;
   slots: Slots;
@@ -54,6 +55,8 @@ export class Subscription {
   #wakeSleepers!: () => void;
   readonly #whenStopping = new Promise<void>((resolve) => (this.#wakeSleepers = resolve));
   #messages: ConsumerMessages | undefined;
+  /** prefetch 0: the pull requests open now, each with the slots it was granted. */
+  readonly #batches = new Set<ConsumerMessages>();
   #stallReason: string | undefined;
   #whenIdle: (() => void) | undefined;
   readonly #loop: Promise<void>;
@@ -82,6 +85,7 @@ export class Subscription {
     this.#wakeSleepers();
     slots.refuseWaiters();
     await this.#messages?.close().catch(() => undefined);
+    await Promise.all([...this.#batches].map((batch) => batch.close().catch(() => undefined)));
     await this.#loop;
 
     const drained = stats.inFlight === 0 ? Promise.resolve(true) : new Promise<boolean>((resolve) => (this.#whenIdle = () => resolve(true)));
@@ -99,7 +103,8 @@ export class Subscription {
     let failures = 0;
     while (!this.#stopping) {
       try {
-        await this.#consumeOnce();
+        if (this.options.prefetch === 0) await this.#fetchOnce();
+        else await this.#consumeOnce();
       } catch (error) {
         stats.bound = false;
         if (this.#stopping) break;
@@ -166,6 +171,61 @@ export class Subscription {
       this.#dispatch(entry);
     }
     if (!this.#stopping) throw new Error(this.#stallReason ?? "subscription ended");
+  }
+
+  /**
+   * prefetch 0: a pull request for exactly the slots free now, each message arriving with its slot,
+   * so nothing waits in this process against ack_wait and a replica that joins gets the next
+   * messages instead of a busy one's buffer. A request outstanding holds its slots until it is filled
+   * or expires; a slot freed meanwhile makes a request of its own.
+   */
+  async #fetchOnce(): Promise<void> {
+    const { js, stream, durable, pullExpiresMs, slots, stats } = this.options;
+    const consumer = await js.consumers.get(stream, durable);
+    this.#stallReason = undefined;
+    stats.bound = true;
+    this.#markBound();
+    let failure: unknown;
+    const requests: Promise<void>[] = [];
+    while (!this.#stopping && failure === undefined) {
+      // 0 once stopping or once a request failed: both refuse the waiter.
+      const granted = await slots.acquireFree();
+      if (granted === 0) break;
+      const batch = await consumer.fetch({ max_messages: granted, expires: pullExpiresMs }).catch((error: unknown) => {
+        slots.release(granted);
+        throw error;
+      });
+      this.#batches.add(batch);
+      if (this.#stopping) void batch.close();
+      const taken = this.#takeBatch(batch, granted).catch((error: unknown) => {
+        failure ??= error;
+        slots.refuseWaiters();
+      });
+      requests.push(taken.finally(() => this.#batches.delete(batch)));
+    }
+    // One request failed: close the others, so their slots come back before the next subscription.
+    await Promise.all([...this.#batches].map((batch) => batch.close().catch(() => undefined)));
+    await Promise.all(requests);
+    if (!this.#stopping) throw failure instanceof Error ? failure : new Error(String(failure ?? "subscription ended"));
+  }
+
+  async #takeBatch(batch: ConsumerMessages, granted: number): Promise<void> {
+    const { held, slots } = this.options;
+    let taken = 0;
+    try {
+      for await (const msg of batch) {
+        const entry = held.take(msg);
+        taken += 1;
+        if (this.#stopping) {
+          slots.release();
+          this.#handBack(entry);
+          continue;
+        }
+        this.#dispatch(entry);
+      }
+    } finally {
+      slots.release(granted - taken);
+    }
   }
 
   #dispatch(entry: HeldMessage): void {
