@@ -59,7 +59,10 @@ test("a handler process killed mid-message: the message is redelivered after ack
   for (const key of [beforeEffect!, afterEffect!]) {
     const [initial, redelivery] = all.filter((attempt) => attempt.key === key);
     expect(initial).toMatchObject({ delivery: 1, pid: first.child.pid });
-    expect(redelivery).toMatchObject({ delivery: 2, pid: second!.child.pid });
+    // Delivery 2 as a rule; 3 when a loaded machine starved the first worker's heartbeat before the
+    // kill, so JetStream lent the message to it again, where it waited for a slot and died unseen.
+    expect(redelivery).toMatchObject({ pid: second!.child.pid });
+    expect(redelivery!.delivery).toBeGreaterThanOrEqual(2);
     // Not handed over early: JetStream waited out the ack deadline the dead process left behind. The
     // first attempt's time is taken in the handler, a little after the server's clock started.
     expect(redelivery!.at.getTime() - initial!.at.getTime()).toBeGreaterThanOrEqual(ACK_WAIT_MS * 0.9);
