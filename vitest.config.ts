@@ -6,9 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // Most files wait on processes, servers and the network, not the CPU: vitest's default on a
-    // 2-core machine (cores − 1) ran them one at a time.
-    maxWorkers: 3,
+    // vitest's default on a 2-core machine (cores - 1) runs one file at a time while the machine's
+    // other core waits. Three at once timed out full-stack tests on a loaded machine; two fit.
+    maxWorkers: 2,
     // The summary reporter repeats, last, what failed and why: a CI log must explain itself.
     reporters: ["default", "./scripts/test-summary-reporter.ts"],
     // The AWS SDK's notice that its 2027 releases need Node 22 (README: known limits) in every test's output.

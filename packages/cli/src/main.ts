@@ -6,7 +6,7 @@ import { createProgressView } from "./progress-view.ts";
 import { renderList } from "./render-lists.ts";
 import { renderReport } from "./render-report.ts";
 import { synthesizeCall } from "./sample-call.ts";
-import { startStack, type Stack } from "./stack.ts";
+import type { Stack } from "./stack.ts";
 
 const env = process.env;
 // The AWS SDK's notice that its 2027 releases need Node 22 would open every local run; the README says it.
@@ -40,6 +40,12 @@ function routeServiceLogs(verbose: boolean | undefined): string | undefined {
   env.CALLFLOW_LOG_FILE ??= `.callflow/logs/callflow-${new Date().toISOString().replace(/[:.]/g, "-")}.log`;
   return env.CALLFLOW_LOG_FILE;
 }
+
+/**
+ * Every service, Prisma, the AWS SDK and OpenTelemetry: seconds of loading that only the commands
+ * running Callflow here need, so the commands that talk to an API start without them.
+ */
+const startStack: typeof import("./stack.ts").startStack = async (...args) => (await import("./stack.ts")).startStack(...args);
 
 /** Starts the stack, runs `work`, stops the stack: the demo, `process --local` and `dial --local`. */
 async function withLocalStack<T>(work: (stack: Stack) => Promise<T>, verbose?: boolean): Promise<T> {
