@@ -2,6 +2,11 @@ import { createApiKey, hashApiKey, ADMIN_SCOPE } from "@callflow/ingest";
 import type { Db } from "@callflow/db";
 
 const DEV_TENANT = "development";
+/**
+ * Its dials go to the simulated carrier, where quiet hours protect nobody: a window of the whole day,
+ * so the demo and the tests dial at any hour (a tenant's default closes at 20:00 in the callee's zone).
+ */
+const WHOLE_DAY = { callWindowStartMinute: 0, callWindowEndMinute: 24 * 60 };
 
 /**
  * The key `callflow up` prints. With CALLFLOW_DEV_API_KEY set it is that key (scripts can rely on
@@ -10,7 +15,7 @@ const DEV_TENANT = "development";
  */
 export async function ensureDevApiKey(db: Db, fixedKey: string | undefined): Promise<{ tenantId: string; key: string }> {
   const tenant =
-    (await db.tenant.findFirst({ where: { name: DEV_TENANT }, orderBy: { createdAt: "asc" } })) ?? (await db.tenant.create({ data: { name: DEV_TENANT } }));
+    (await db.tenant.findFirst({ where: { name: DEV_TENANT }, orderBy: { createdAt: "asc" } })) ?? (await db.tenant.create({ data: { name: DEV_TENANT, ...WHOLE_DAY } }));
   if (!fixedKey) {
     const { key } = await createApiKey(db, { tenantId: tenant.id, name: "callflow up", scopes: [ADMIN_SCOPE] });
     return { tenantId: tenant.id, key };
