@@ -5,3 +5,4 @@ export { probeAudio, type ProbedAudio, type ProbedRemoteAudio } from "./probe-au
 export { trimAudio, type TrimmedAudio } from "./trim-audio.ts";
 export { concatenateAudio, type AudioEncoding } from "./concatenate-audio.ts";
 export { segmentAudio } from "./segment-audio.ts";
+export { readWavHeader, WAV_HEADER_BYTES, type WavHeader } from "./wav-header.ts";
