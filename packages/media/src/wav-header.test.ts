@@ -1,15 +1,16 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { scratchDir, tone, tools } from "../test/fixtures.ts";
-import { probeAudio } from "./probe-audio.ts";
+import { probeAudio, probeAudioFile } from "./probe-audio.ts";
 import { runMediaTool } from "./run-media-tool.ts";
 import { readWavHeader } from "./wav-header.ts";
 
 const header = (bytes: Buffer) => readWavHeader(bytes, bytes.length);
 
 describe("readWavHeader", () => {
-  it("reads the same duration, rate and channels ffprobe does, for PCM, stereo and µ-law WAVs", async () => {
+  it("reads the same duration, rate, channels and codec ffprobe does, for PCM, stereo and µ-law WAVs", async () => {
     const dir = await scratchDir();
     const pcm = await tone(dir, "pcm", { seconds: 1.5 });
     const stereo = path.join(dir, "stereo.wav");
@@ -17,8 +18,9 @@ describe("readWavHeader", () => {
     const ulaw = path.join(dir, "ulaw.wav");
     await runMediaTool("sox", [pcm, "-r", "8000", "-e", "u-law", ulaw], { timeoutMs: 30_000 });
     for (const file of [pcm, stereo, ulaw]) {
-      const probed = await probeAudio(tools, file);
-      expect(header(await readFile(file))).toMatchObject({ durationSeconds: probed.durationSeconds, sampleRateHz: probed.sampleRateHz, channels: probed.channels });
+      // A URL, even file://, is always ffprobe's to read.
+      const probed = await probeAudio(tools, pathToFileURL(file));
+      expect(header(await readFile(file))).toMatchObject({ durationSeconds: probed.durationSeconds, sampleRateHz: probed.sampleRateHz, channels: probed.channels, codec: probed.codec });
     }
   });
 
@@ -39,5 +41,17 @@ describe("readWavHeader", () => {
     inconsistent.writeUInt32LE(12_345, 28);
     expect(header(inconsistent)).toBeUndefined();
     expect(header(Buffer.from("OggS\0\0\0\0\0\0\0\0\0\0\0\0"))).toBeUndefined();
+  });
+});
+
+describe("probeAudioFile", () => {
+  it("answers for a plain WAV without ffprobe, and asks ffprobe for anything else", async () => {
+    const dir = await scratchDir();
+    const wav = await tone(dir, "tone", { seconds: 1.5 });
+    const missing = { ...tools, ffprobe: "/nonexistent/ffprobe" };
+    expect(await probeAudioFile(missing, wav)).toEqual(await probeAudio(tools, wav));
+    const mp3 = await tone(dir, "tone", { seconds: 1, extension: "mp3" });
+    await expect(probeAudioFile(missing, mp3)).rejects.toMatchObject({ failure: "not_started" });
+    expect((await probeAudioFile(tools, mp3)).codec).toBe("mp3");
   });
 });

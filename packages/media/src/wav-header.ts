@@ -5,7 +5,19 @@ export interface WavHeader {
   channels: number;
   /** WAVE format tag: 1 PCM, 3 IEEE float, 6 A-law, 7 µ-law, 0xFFFE extensible. */
   formatTag: number;
+  bitsPerSample: number;
+  /** ffprobe's name for the codec ("pcm_s16le", "pcm_mulaw", …); undefined when only ffprobe could name it. */
+  codec: string | undefined;
 }
+
+/** ffprobe's codec names for the plain format tags, by bits per sample. */
+const codecOf = (formatTag: number, bits: number): string | undefined => {
+  if (formatTag === 0x0001) return bits === 8 ? "pcm_u8" : [16, 24, 32].includes(bits) ? `pcm_s${bits}le` : undefined;
+  if (formatTag === 0x0003) return [32, 64].includes(bits) ? `pcm_f${bits}le` : undefined;
+  if (formatTag === 0x0006 && bits === 8) return "pcm_alaw";
+  if (formatTag === 0x0007 && bits === 8) return "pcm_mulaw";
+  return undefined;
+};
 
 /** Format tags whose data is fixed-size frames, so bytes ÷ frame size ÷ rate is the duration. */
 const FRAMED_FORMATS = new Set([0x0001, 0x0003, 0x0006, 0x0007, 0xfffe]);
@@ -25,7 +37,7 @@ export function readWavHeader(head: Uint8Array, totalBytes: number): WavHeader |
   const tag = (offset: number) => String.fromCharCode(...head.subarray(offset, offset + 4));
   if (head.length < 12 || tag(0) !== "RIFF" || tag(8) !== "WAVE") return undefined;
 
-  let format: { tag: number; channels: number; rate: number; byteRate: number; blockAlign: number } | undefined;
+  let format: { tag: number; channels: number; rate: number; byteRate: number; blockAlign: number; bits: number } | undefined;
   for (let offset = 12; offset + 8 <= head.length; ) {
     const id = tag(offset);
     const size = view.getUint32(offset + 4, true);
@@ -38,6 +50,7 @@ export function readWavHeader(head: Uint8Array, totalBytes: number): WavHeader |
         rate: view.getUint32(body + 4, true),
         byteRate: view.getUint32(body + 8, true),
         blockAlign: view.getUint16(body + 12, true),
+        bits: view.getUint16(body + 14, true),
       };
     } else if (id === "data") {
       if (!format || !FRAMED_FORMATS.has(format.tag)) return undefined;
@@ -47,7 +60,7 @@ export function readWavHeader(head: Uint8Array, totalBytes: number): WavHeader |
       if (size === 0 || size === 0xffffffff) return undefined;
       const frames = Math.floor(Math.min(size, Math.max(0, totalBytes - body)) / blockAlign);
       if (frames === 0) return undefined;
-      return { durationSeconds: frames / rate, sampleRateHz: rate, channels, formatTag: format.tag };
+      return { durationSeconds: frames / rate, sampleRateHz: rate, channels, formatTag: format.tag, bitsPerSample: format.bits, codec: codecOf(format.tag, format.bits) };
     }
     // Chunks are word-aligned: an odd size is followed by a pad byte.
     offset = body + size + (size % 2);
