@@ -5,6 +5,8 @@
 //   throughput (default): BENCH_PEER_UPLOADERS (4) uploaders send calls back to back; calls/s, chunks/s, p50/p99.
 //   latency (BENCH_PEER_MODE=latency): one call opened per second; end-to-end p50/p99 alone.
 // Run: pnpm --filter @callflow/bench bench:peer   (BENCH_PEER_ROUNDS=3, BENCH_PEER_CALLS=40, BENCH_PEER_MODE)
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startFakeOpenAi } from "../packages/testkit/src/providers/fake-openai.ts";
 import { startBullmqSide } from "./lib/bullmq-side.ts";
 import { startCallflowSide, type BenchSide } from "./lib/callflow-side.ts";
@@ -34,9 +36,12 @@ interface Row {
 const columns = (cells: (string | number)[]) => cells.map((cell, i) => String(cell)[i < 2 ? "padEnd" : "padStart"](i === 0 ? 5 : 10)).join("  ");
 const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : "-");
 
+// Warnings of both sides go to a file, so the table is all a person reads here.
+process.env.CALLFLOW_LOG_FILE ??= join(tmpdir(), `callflow-bench-peer-${process.pid}.log`);
 const provider = await startFakeOpenAi();
 const chunk = await oneSecondChunk();
 const offered = load.kind === "rate" ? `${load.callsPerSecond} call/s offered` : `${load.uploaders} uploaders`;
+console.log(`logs: ${process.env.CALLFLOW_LOG_FILE}`);
 console.log(`peer bench (${MODE}): ${CALLS} calls × ${CHUNKS} chunks of 1 s, ${offered}, ${ROUNDS} rounds, instant transcription, ${loadAverage()} (2 cores)`);
 console.log(columns(["round", "side", "calls/s", "chunks/s", "p50 ms", "p99 ms", "failed", "load (1m)"]));
 
