@@ -1,4 +1,4 @@
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { z } from "zod";
 import { field, parseConfig, type Env, serviceConnection, serviceFields, workerFields } from "@callflow/config";
 import { storageConfigFromEnv, type StorageConfig } from "@callflow/storage";
@@ -13,8 +13,10 @@ const percent = () =>
     return z.NEVER;
   });
 
-// Concurrency: merges at once, each an ffmpeg process and a call's chunks on disk.
-const worker = workerFields("MERGE", { opsPort: 9104, concurrency: 2, ackWaitMs: 60_000, maxDeliver: 5, heartbeatMs: 10_000, staleAfterMs: 60_000 });
+// Concurrency: merges at once, each an ffmpeg process and a call's chunks on disk. One per core keeps
+// every core encoding; one more covers the downloads, upload and commit, which wait rather than compute.
+const DEFAULT_MERGE_CONCURRENCY = availableParallelism() + 1;
+const worker = workerFields("MERGE", { opsPort: 9104, concurrency: DEFAULT_MERGE_CONCURRENCY, ackWaitMs: 60_000, maxDeliver: 5, heartbeatMs: 10_000, staleAfterMs: 60_000 });
 
 /** Every variable the merge service reads; the README's configuration table lists them. */
 const schema = z.object({

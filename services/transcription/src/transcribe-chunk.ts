@@ -6,7 +6,7 @@ import type { ChunkReady } from "@callflow/contracts";
 import { ack, classifyError, PermanentError, retry, RetryableError, systemClock, type Clock, type Delivery, type Outcome } from "@callflow/messaging";
 import type { Logger } from "@callflow/telemetry";
 import type { AudioStore } from "./audio/audio-store.ts";
-import { probeAudio, type AudioTools, type ProbedAudio } from "@callflow/media";
+import { probeAudioFile, type AudioTools, type ProbedAudio } from "@callflow/media";
 import { exceedsLimits, splitAudio } from "./audio/split-audio.ts";
 import type { ChunkRecord, ChunkRepo } from "./chunks/chunk-repo.ts";
 import { awaitJob, type PollingOptions } from "./jobs/await-job.ts";
@@ -139,7 +139,7 @@ export const createTranscribeChunk = (deps: TranscribeChunkDeps) => {
     await deps.audio.download(chunk.objectKey, local, ctx.signal);
     let probed: ProbedAudio;
     try {
-      probed = await probeAudio(deps.tools, local, ctx.signal);
+      probed = await probeAudioFile(deps.tools, local, ctx.signal);
     } catch (error) {
       if (ctx.signal.aborted) throw error;
       throw new PermanentProviderError("unsupported_audio", `the chunk's audio cannot be read: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { readWavHeader, WAV_HEADER_BYTES } from "@callflow/media";
 import type { ObjectStore } from "@callflow/storage";
 import type { AudioProbe } from "../audio/probe.ts";
 import { CONTENT_TYPES, SNIFF_BYTES, sniffAudioFormat, type AudioFormat } from "../audio/sniff.ts";
@@ -34,8 +35,9 @@ export const tooLarge = (maxBytes: number): ApiError =>
 /**
  * Streams audio into object storage, validated by content: its first bytes must announce a supported
  * format (else 415, before anything is stored), it must stay under the size limit (413 as soon as it
- * passes it) and ffprobe must read a duration from the stored object (else 400). A rejected upload
- * leaves no object behind; the caller writes rows only after this resolves.
+ * passes it) and it must have a duration (else 400): a plain WAV's is read from its header as it
+ * streams by, anything else (another format, a WAV header that is not plain) is ffprobe's to read from
+ * the stored object. A rejected upload leaves no object behind; the caller writes rows only after this resolves.
  */
 export const receiveAudio = async (deps: AudioIntakeDeps, source: AudioSource): Promise<ReceivedAudio> => {
   const { store, probe } = deps;
@@ -66,6 +68,9 @@ export const receiveAudio = async (deps: AudioIntakeDeps, source: AudioSource): 
   if (headBytes > source.maxBytes) throw tooLarge(source.maxBytes);
 
   let exceeded = false;
+  // The first bytes of a WAV, kept as they pass: its header says its duration without an ffprobe run.
+  const header: Buffer[] = format === "wav" ? [first] : [];
+  let headerBytes = first.length;
   const limited = Readable.from(
     (async function* () {
       let total = first.length;
@@ -75,6 +80,10 @@ export const receiveAudio = async (deps: AudioIntakeDeps, source: AudioSource): 
         const next = await chunks.next();
         if (next.done) return;
         total += next.value.length;
+        if (format === "wav" && headerBytes < WAV_HEADER_BYTES) {
+          header.push(next.value);
+          headerBytes += next.value.length;
+        }
         if (total > source.maxBytes) {
           exceeded = true;
           throw tooLarge(source.maxBytes);
@@ -96,16 +105,20 @@ export const receiveAudio = async (deps: AudioIntakeDeps, source: AudioSource): 
     throw error;
   }
 
-  let probed;
-  try {
-    probed = await probe.probe(await store.presignGet(key, deps.probeUrlSeconds ?? 600));
-  } catch (error) {
-    await store.delete(key).catch(() => undefined);
-    throw error;
+  let durationSeconds = format === "wav" ? readWavHeader(Buffer.concat(header), sizeBytes)?.durationSeconds : undefined;
+  if (durationSeconds === undefined) {
+    let probed;
+    try {
+      probed = await probe.probe(await store.presignGet(key, deps.probeUrlSeconds ?? 600));
+    } catch (error) {
+      await store.delete(key).catch(() => undefined);
+      throw error;
+    }
+    if (!probed) {
+      await store.delete(key);
+      throw new ApiError(400, "unreadable_audio", `the ${format} content could not be read as audio with a duration`);
+    }
+    durationSeconds = probed.durationSeconds;
   }
-  if (!probed) {
-    await store.delete(key);
-    throw new ApiError(400, "unreadable_audio", `the ${format} content could not be read as audio with a duration`);
-  }
-  return { key, sizeBytes, format, contentType, durationSeconds: probed.durationSeconds };
+  return { key, sizeBytes, format, contentType, durationSeconds };
 };
