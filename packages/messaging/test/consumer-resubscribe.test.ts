@@ -5,13 +5,21 @@ import { expect, test, uniqueSuffix, waitFor } from "@callflow/testkit";
 import { ack } from "../src/outcome.ts";
 import { consumeChunks, createEffectTables, publishChunks, startOwnNatsServer } from "./fixtures/consumer-support.ts";
 
-test("a consumer deleted under a running loop is declared again and consumption continues", async ({ messaging }) => {
+test.for([
+  { pulling: "ahead", prefetch: undefined },
+  { pulling: "only for free slots", prefetch: 0 },
+])("a consumer deleted under a running loop pulling $pulling is declared again and consumption continues", async ({ prefetch }, { messaging }) => {
   const { nats, topology: t } = messaging;
   const handled: string[] = [];
-  const consumer = await consumeChunks(nats, t, async (event) => {
-    handled.push(event.chunkId);
-    return ack();
-  });
+  const consumer = await consumeChunks(
+    nats,
+    t,
+    async (event) => {
+      handled.push(event.chunkId);
+      return ack();
+    },
+    prefetch === undefined ? {} : { prefetch },
+  );
   const jsm = await jetstreamManager(nats);
   const { stream, durable } = t.consumer("transcription");
   try {
