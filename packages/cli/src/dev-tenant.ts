@@ -8,14 +8,21 @@ const DEV_TENANT = "development";
  */
 const WHOLE_DAY = { callWindowStartMinute: 0, callWindowEndMinute: 24 * 60 };
 
+/** Made on first use; one made before its window was the whole day (09:00–20:00) is widened. */
+async function developmentTenant(db: Db) {
+  const found = await db.tenant.findFirst({ where: { name: DEV_TENANT }, orderBy: { createdAt: "asc" } });
+  if (!found) return db.tenant.create({ data: { name: DEV_TENANT, ...WHOLE_DAY } });
+  const wholeDay = found.callWindowStartMinute === WHOLE_DAY.callWindowStartMinute && found.callWindowEndMinute === WHOLE_DAY.callWindowEndMinute;
+  return wholeDay ? found : db.tenant.update({ where: { id: found.id }, data: WHOLE_DAY });
+}
+
 /**
  * The key `callflow up` prints. With CALLFLOW_DEV_API_KEY set it is that key (scripts can rely on
  * it across restarts); otherwise a fresh one. Either way it belongs to the `development` tenant and
  * has the admin scope, so the admin endpoints work locally.
  */
 export async function ensureDevApiKey(db: Db, fixedKey: string | undefined): Promise<{ tenantId: string; key: string }> {
-  const tenant =
-    (await db.tenant.findFirst({ where: { name: DEV_TENANT }, orderBy: { createdAt: "asc" } })) ?? (await db.tenant.create({ data: { name: DEV_TENANT, ...WHOLE_DAY } }));
+  const tenant = await developmentTenant(db);
   if (!fixedKey) {
     const { key } = await createApiKey(db, { tenantId: tenant.id, name: "callflow up", scopes: [ADMIN_SCOPE] });
     return { tenantId: tenant.id, key };

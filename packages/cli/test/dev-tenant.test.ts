@@ -12,3 +12,15 @@ test("the development tenant dials at any hour: its call window is the whole day
     callWindowEndMinute: 1440,
   });
 });
+
+test("a development tenant made with the default window (09:00–20:00) is widened to the whole day", async ({ database }) => {
+  const { db } = database;
+  const older = await db.tenant.create({ data: { name: "development" } });
+  expect(older).toMatchObject({ callWindowStartMinute: 540, callWindowEndMinute: 1200 });
+  const { tenantId } = await ensureDevApiKey(db, undefined);
+  expect(tenantId).toBe(older.id);
+  expect(await db.tenant.findUniqueOrThrow({ where: { id: older.id }, select: { callWindowStartMinute: true, callWindowEndMinute: true } })).toEqual({
+    callWindowStartMinute: 0,
+    callWindowEndMinute: 1440,
+  });
+});
