@@ -1,6 +1,6 @@
-import { EMBEDDED_S3_CREDENTIALS } from "@callflow/storage";
 import { startTwilioServer, twilioEnvFor } from "@callflow/telephony";
-import { describe, expect, test, testInfraUrls, waitFor } from "@callflow/testkit";
+import { describe, expect, test, waitFor } from "@callflow/testkit";
+import { pipelineEnv } from "./support/pipeline-env.ts";
 import { startStack } from "../src/stack.ts";
 
 describe("canceling a dial whose call is live", () => {
@@ -9,14 +9,7 @@ describe("canceling a dial whose call is live", () => {
     const twilio = await startTwilioServer({ stepMs: 2_000 });
     const stack = await startStack(
       {
-        CALLFLOW_DATABASE_URL: database.url,
-        CALLFLOW_NATS_URL: testInfraUrls().nats,
-        CALLFLOW_NAMESPACE: messaging.namespace,
-        CALLFLOW_S3_ENDPOINT: storage.endpoint,
-        CALLFLOW_S3_BUCKET: storage.bucket,
-        CALLFLOW_S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
-        CALLFLOW_S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
-        CALLFLOW_LOG_LEVEL: "warn",
+        ...pipelineEnv(database, messaging, storage),
         ...twilioEnvFor(twilio),
       },
       { randomPorts: true },

@@ -1,6 +1,6 @@
-import { EMBEDDED_S3_CREDENTIALS } from "@callflow/storage";
 import { startTwilioServer, twilioEnvFor, type TwilioServer } from "@callflow/telephony";
-import { describe, expect, test, testInfraUrls, waitFor, type TestBucket, type TestDatabase, type TestNamespace } from "@callflow/testkit";
+import { describe, expect, test, waitFor, type TestBucket, type TestDatabase, type TestNamespace } from "@callflow/testkit";
+import { pipelineEnv } from "./support/pipeline-env.ts";
 import { startStack, type Stack } from "../src/stack.ts";
 
 const ANSWERED = "+14155550001";
@@ -16,14 +16,7 @@ interface Answer {
 const startDialStack = (database: TestDatabase, messaging: TestNamespace, storage: TestBucket, twilio: TwilioServer): Promise<Stack> =>
   startStack(
     {
-      CALLFLOW_DATABASE_URL: database.url,
-      CALLFLOW_NATS_URL: testInfraUrls().nats,
-      CALLFLOW_NAMESPACE: messaging.namespace,
-      CALLFLOW_S3_ENDPOINT: storage.endpoint,
-      CALLFLOW_S3_BUCKET: storage.bucket,
-      CALLFLOW_S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
-      CALLFLOW_S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
-      CALLFLOW_LOG_LEVEL: "warn",
+      ...pipelineEnv(database, messaging, storage),
       ...twilioEnvFor(twilio),
       CALLFLOW_DIALER_RECORDING_RETRY_MS: "1500",
       CALLFLOW_DIALER_RECONCILE_INTERVAL_MS: "500",

@@ -38,7 +38,9 @@ const recordingRequests = (page: Page, callId: string) => {
 
 /**
  * The player's whole point is what it does not do: ask again. After its final answer the page is
- * watched for this long, and any further request for the recording fails the test.
+ * watched for this long, and any further request for the recording fails the test. A fixed wait on
+ * purpose: the behaviour under test is an absence, which no condition can signal, so a window of
+ * watching is the only way to see it.
  */
 const QUIET_MS = 5_000;
 const quietPeriod = () => new Promise((resolve) => setTimeout(resolve, QUIET_MS));

@@ -182,7 +182,6 @@ export class Subscription {
   async #fetchOnce(): Promise<void> {
     const { js, stream, durable, pullExpiresMs, slots, stats } = this.options;
     const consumer = await js.consumers.get(stream, durable);
-    this.#stallReason = undefined;
     stats.bound = true;
     this.#markBound();
     let failure: unknown;
