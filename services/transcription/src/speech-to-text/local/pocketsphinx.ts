@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MediaToolError, runMediaTool, type AudioTools } from "@callflow/media";
@@ -6,6 +6,7 @@ import { PermanentProviderError, RetryableProviderError } from "../provider-erro
 import type { AudioFile, SyncSpeechToText, TranscribeContext, Transcription } from "../port.ts";
 import { chooseFrontEnd, decodeArgs, lastCepstralMean, meanPassArgs, writeFeatParams, type FrontEnd } from "./front-end.ts";
 import { parsePocketsphinx } from "./parse-pocketsphinx.ts";
+import { PHONE_LINE_MLLR } from "./phone-line-transform.ts";
 
 /** Where Debian's pocketsphinx-en-us puts the acoustic model (the binary's own default). */
 export const DEFAULT_POCKETSPHINX_MODEL_DIR = "/usr/share/pocketsphinx/model/en-us/en-us";
@@ -27,13 +28,18 @@ export interface PocketsphinxOptions {
    * it, kept for the narrowband bench's comparison).
    */
   narrowband?: "adapt" | "as-wideband";
+  /**
+   * Narrowband audio is decoded with the phone-line MLLR transform (phone-line-transform.ts, built by
+   * scripts/build-phone-line-transform.ts) unless this is false (the narrowband bench's comparison).
+   */
+  phoneLineTransform?: boolean;
 }
 
 /**
  * The embedded default: pocketsphinx on this machine, no network and no keys. The audio is first
  * converted to what it reads (16 kHz mono 16-bit WAV) with ffmpeg. Phone audio (8 kHz, mu-law) is
- * decoded with a noise floor above its band and a first pass that measures its cepstral mean
- * (front-end.ts; the README has the measurements).
+ * decoded with a noise floor above its band, a first pass that measures its cepstral mean
+ * (front-end.ts) and a mean transform fitted to phone-line speech (the README has the measurements).
  */
 export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToText {
   return {
@@ -69,6 +75,11 @@ export function createPocketsphinx(options: PocketsphinxOptions): SyncSpeechToTe
           ctx.heartbeat();
           const mean = lastCepstralMean(await readFile(log, "utf8").catch(() => ""));
           modelArgs.push("-hmm", modelDir);
+          if (options.phoneLineTransform !== false) {
+            const mllr = path.join(dir, "phone-line.mllr");
+            await writeFile(mllr, PHONE_LINE_MLLR);
+            modelArgs.push("-mllr", mllr);
+          }
           // No speech found, no mean: the model's own starting point, as for wideband audio.
           if (mean) {
             const featParams = path.join(dir, "feat.params");
