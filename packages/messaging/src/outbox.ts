@@ -203,6 +203,39 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return marked;
   };
 
+  // Marking after publishNow is a group commit: the ids of every publish that completes while one
+  // UPDATE is in flight wait and go in the next one, so a busy relay marks in a few statements what it
+  // published in many, and an idle one marks at once.
+  let waitingMarks: { ids: readonly string[]; resolve: (marked: number) => void; reject: (error: unknown) => void }[] = [];
+  let marking = false;
+  const markAll = async (): Promise<void> => {
+    marking = true;
+    try {
+      while (waitingMarks.length > 0) {
+        const waiting = waitingMarks;
+        waitingMarks = [];
+        try {
+          const rows = await db.$queryRaw<{ id: string }[]>`
+            UPDATE outbox SET published_at = now()
+            WHERE id = ANY(${waiting.flatMap((entry) => entry.ids)}::uuid[]) AND published_at IS NULL
+            RETURNING id::text AS id`;
+          metrics?.outboxPublished.inc(rows.length);
+          const marked = new Set(rows.map((row) => row.id));
+          for (const entry of waiting) entry.resolve(entry.ids.filter((id) => marked.has(id)).length);
+        } catch (error) {
+          for (const entry of waiting) entry.reject(error);
+        }
+      }
+    } finally {
+      marking = false;
+    }
+  };
+  const markPublished = (ids: readonly string[]): Promise<number> =>
+    new Promise((resolve, reject) => {
+      waitingMarks.push({ ids, resolve, reject });
+      if (!marking) void markAll();
+    });
+
   const publishNow = (ids: readonly string[], committed?: readonly OutboxRow[]): Promise<number> =>
     track(
       (async () => {
@@ -217,7 +250,12 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
               orderBy: { createdAt: "asc" },
             }));
           if (rows.length === 0) return 0;
-          return await recordResult(db, await publishRows(rows));
+          const result = await publishRows(rows);
+          const [marked] = await Promise.all([
+            result.published.length > 0 ? markPublished(result.published) : 0,
+            recordResult(db, { published: [], failed: result.failed }),
+          ]);
+          return marked;
         } catch (error) {
           logger.error({ err: error, outboxIds: ids.slice(0, 20) }, "outbox publishNow failed; the sweeper retries");
           return 0;

@@ -186,3 +186,35 @@ test("a row the reaper gave up is left alone by the relay's sweeper and publishN
   expect(await db.outboxEvent.findUniqueOrThrow({ where: { id: givenUp } })).toMatchObject({ publishedAt: null, attempts: 0 });
   expect(await streamMessageCount(jsm, t.stream("calls"))).toBe(1);
 });
+
+test("publishes that finish while a mark is in flight are marked together, each caller told how many of its rows", async ({ database, messaging }) => {
+  const { db } = database;
+  const t = messaging.topology;
+  const { js, jsm } = await jetStreamOf(messaging.nats);
+  await declareTestStreams(jsm, t);
+  // Counts the relay's UPDATE … RETURNING statements (its only raw queries outside a sweep).
+  let marks = 0;
+  const countingDb = new Proxy(db, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key);
+      if (key === "$queryRaw") return (...args: unknown[]) => ((marks += 1), (value as (...a: unknown[]) => unknown).apply(target, args));
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  const relay = createOutboxRelay({ db: countingDb, publisher: createTestPublisher(js), logger: testLogger() });
+  const ids = await Promise.all(
+    Array.from({ length: 40 }, (_, index) =>
+      commitWithEvents(db, t, (_tx, emit) => emit("chunkReady", { tenantId: "t", callId: "c", chunkId: `chunk-${index}`, chunkIndex: index, attempt: 1 })),
+    ),
+  );
+
+  const marked = await Promise.all(ids.map((id) => relay.publishNow([id])));
+  expect(marked).toEqual(ids.map(() => 1));
+  expect(marks).toBeGreaterThan(0);
+  expect(marks).toBeLessThan(ids.length / 2);
+  expect(await db.outboxEvent.count({ where: { publishedAt: null } })).toBe(0);
+  // Published already: nothing to publish or mark again.
+  expect(await relay.publishNow(ids)).toBe(0);
+  await relay.stop();
+  expect(await streamMessageCount(jsm, t.stream("calls"))).toBe(40);
+});
