@@ -3,9 +3,9 @@
 // receive-and-probe and chunk rows, the transcription handler, the ledger's settle, merge, summary,
 // completion), so the two sides differ only in orchestration: BullMQ's queues instead of JetStream,
 // the outbox and the consumers. The events those functions write stay in the outbox, unpublished.
-import { Readable } from "node:stream";
+// Calls arrive over HTTP as they do at Callflow's ingest (bullmq-upload-server.ts), from the same load generator.
 import { FlowProducer, Queue, UnrecoverableError, Worker, type ConnectionOptions, type Job } from "bullmq";
-import { completeCallIfDone, chunkObjectKey } from "../../packages/call-lifecycle/src/index.ts";
+import { completeCallIfDone } from "../../packages/call-lifecycle/src/index.ts";
 import { topology } from "../../packages/contracts/src/index.ts";
 import { createDb } from "../../packages/db/src/index.ts";
 import type { Outcome } from "../../packages/messaging/src/index.ts";
@@ -16,9 +16,8 @@ import { createTestDatabase } from "../../packages/testkit/src/postgres.ts";
 import { settleCall } from "../../services/aggregator/src/ledger/settle-call.ts";
 import { ffprobeAudio } from "../../services/ingest/src/audio/probe.ts";
 import { outboxCommit } from "../../services/ingest/src/calls/commit.ts";
-import { addRecorderChunk, finishRecorderUpload, openRecorderCall, precheckRecorderChunk } from "../../services/ingest/src/calls/intake.ts";
+import { createApiKey } from "../../services/ingest/src/auth/api-keys.ts";
 import { ingestConfigFromEnv } from "../../services/ingest/src/index.ts";
-import { receiveAudio } from "../../services/ingest/src/uploads/receive-audio.ts";
 import { OUTPUT_FORMATS } from "../../services/merge/src/audio/output-format.ts";
 import { createMergeOnTranscribed } from "../../services/merge/src/handler.ts";
 import { mergeConfigFromEnv } from "../../services/merge/src/index.ts";
@@ -35,7 +34,8 @@ import { createJobSignals } from "../../services/transcription/src/jobs/job-sign
 import { createProviders } from "../../services/transcription/src/speech-to-text/providers.ts";
 import { createTranscribeChunk } from "../../services/transcription/src/transcribe-chunk.ts";
 import { pipelineBenchEnv, type BenchSide } from "./callflow-side.ts";
-import type { UploadCall } from "./recorder-load.ts";
+import { startUploadServer } from "./bullmq-upload-server.ts";
+import { uploadOverHttp } from "./recorder-load.ts";
 
 const CHUNKS_QUEUE = "transcribe-chunk";
 const CALLS_QUEUE = "finish-call";
@@ -153,40 +153,38 @@ export async function startBullmqSide(providerUrl: string): Promise<BenchSide> {
   const retention = { removeOnComplete: true, removeOnFail: { age: 24 * 3600 } };
   const backoff = { type: "exponential", delay: 1_000 };
 
-  const upload: UploadCall = async (chunk, chunks) => {
-    const tenantId = tenant.id;
-    const call = await openRecorderCall(commit, { tenantId });
-    const callId = call.id;
-    const children = [];
-    for (let index = 0; index < chunks; index++) {
-      await precheckRecorderChunk(db, { tenantId, callId, index });
-      const audio = await receiveAudio(
-        { store: storage.store, probe: ffprobeAudio({ ffprobePath: ingestConfig.ffprobePath, timeoutMs: ingestConfig.probeTimeoutMs }) },
-        { body: Readable.from([chunk]), declaredLength: chunk.length, maxBytes: ingestConfig.maxUploadBytes, keyFor: (format) => chunkObjectKey(tenantId, callId, call.audioVersion, index, format) },
-      );
-      const added = await addRecorderChunk(commit, { tenantId, callId, index, audio });
-      children.push({
-        name: "transcribe",
-        queueName: CHUNKS_QUEUE,
-        data: { chunkId: added.chunkId } satisfies ChunkJob,
-        opts: { attempts: transcriptionConfig.maxDeliver, backoff, failParentOnFailure: true, ...retention },
-      });
-    }
-    await finishRecorderUpload(commit, { tenantId, callId });
+  // The upload handler a team would write in front of the flow: the same routes, authentication and
+  // upload functions as Callflow's ingest; the chunk rows are the flow's children once the call is finished.
+  const flowOf = async (tenantId: string, callId: string, audioVersion: number) => {
+    const chunks = await db.chunk.findMany({ where: { callId, audioVersion }, select: { id: true }, orderBy: { index: "asc" } });
     await flows.add({
       name: "finish",
       queueName: CALLS_QUEUE,
-      data: { tenantId, callId, audioVersion: call.audioVersion } satisfies CallJob,
+      data: { tenantId, callId, audioVersion } satisfies CallJob,
       opts: { attempts: mergeConfig.maxDeliver, backoff, ...retention },
-      children,
+      children: chunks.map((chunk) => ({
+        name: "transcribe",
+        queueName: CHUNKS_QUEUE,
+        data: { chunkId: chunk.id } satisfies ChunkJob,
+        opts: { attempts: transcriptionConfig.maxDeliver, backoff, failParentOnFailure: true, ...retention },
+      })),
     });
-    return callId;
   };
+  const server = await startUploadServer({
+    db,
+    commit,
+    store: storage.store,
+    probe: ffprobeAudio({ ffprobePath: ingestConfig.ffprobePath, timeoutMs: ingestConfig.probeTimeoutMs }),
+    maxUploadBytes: ingestConfig.maxUploadBytes,
+    finished: flowOf,
+  });
+  const { key } = await createApiKey(db, { tenantId: tenant.id, name: "bench" });
 
   return {
     db,
-    upload,
+    upload: uploadOverHttp(server.url, key),
     stop: async () => {
+      await server.close();
       await Promise.all([chunkWorker.close(), callWorker.close()]);
       await flows.close();
       for (const name of [CHUNKS_QUEUE, CALLS_QUEUE]) {
