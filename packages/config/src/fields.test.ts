@@ -27,6 +27,8 @@ describe("numeric fields", () => {
     expect(accepts(field.port(), "0")).toBe(0);
     expect(accepts(field.port(), " 65535 ")).toBe(65535);
     expect(accepts(field.positiveInt(), "12")).toBe(12);
+    expect(accepts(field.nonNegativeInt(), "0")).toBe(0);
+    expect(accepts(field.nonNegativeInt(), "256")).toBe(256);
     expect(accepts(field.milliseconds(), "1500")).toBe(1500);
     expect(accepts(field.seconds(), "0.5")).toBe(0.5);
     expect(accepts(field.seconds(), "600")).toBe(600);
@@ -37,6 +39,7 @@ describe("numeric fields", () => {
     expect(messageFor(field.port(), "-1")).toBe("is not a port (0-65535)");
     expect(messageFor(field.positiveInt(), "1e3")).toBe("is not a positive integer");
     expect(messageFor(field.positiveInt(), "2.5")).toBe("is not a positive integer");
+    expect(messageFor(field.nonNegativeInt(), "-1")).toBe("is not a whole number (0 or more)");
     expect(messageFor(field.milliseconds(), "0")).toBe("is not a positive whole number of milliseconds");
     expect(messageFor(field.seconds(), "10s")).toBe("is not a positive number of seconds");
     expect(messageFor(field.seconds(), "0")).toBe("is not a positive number of seconds");

@@ -72,6 +72,13 @@ const positiveInt = () =>
       : reject(ctx, raw, "is not a positive integer");
   });
 
+/** A whole number, zero allowed (a size where 0 turns something off). */
+const nonNegativeInt = () =>
+  z.string().transform((raw, ctx) => {
+    const value = wholeNumber(raw);
+    return value !== undefined && Number.isSafeInteger(value) ? value : reject(ctx, raw, "is not a whole number (0 or more)");
+  });
+
 /** A positive duration in seconds; fractions allowed ("0.5"). */
 const seconds = () =>
   z.string().transform((raw, ctx) => {
@@ -123,4 +130,4 @@ const optionalSecret = () => {
   return schema;
 };
 
-export const field = { url, port, positiveInt, seconds, milliseconds, boolean, oneOf, secret, optionalSecret };
+export const field = { url, port, positiveInt, nonNegativeInt, seconds, milliseconds, boolean, oneOf, secret, optionalSecret };

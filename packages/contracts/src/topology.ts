@@ -12,6 +12,8 @@ export const consumers = {
   transcription: { stream: "calls", filter: "calls.transcribe.>" },
   aggregator: { stream: "calls", filter: "calls.ledger.>" },
   merge: { stream: "calls", filter: "calls.transcribed" },
+  // Merge's inputs downloaded and probed as each chunk arrives (services/merge/src/recordings/prefetched-inputs.ts).
+  mergePrefetch: { stream: "calls", filter: "calls.transcribe.chunk_ready" },
   summary: { stream: "calls", filter: "calls.transcribed" },
   completion: { stream: "calls", filter: "calls.finish.>" },
   notifier: { stream: "calls", filter: "calls.notify.>" },

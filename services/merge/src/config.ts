@@ -28,6 +28,8 @@ const schema = z.object({
   CALLFLOW_MERGE_DELETE_CHUNKS: field.boolean().default(false),
   /** Where a merge downloads its inputs; one temp dir per merge, removed afterwards. */
   CALLFLOW_MERGE_WORK_DIR: z.string().min(1).optional(),
+  /** Disk for inputs prefetched while calls arrive (prefetched-inputs.ts); 0 turns prefetching off. */
+  CALLFLOW_MERGE_PREFETCH_MAX_MB: field.nonNegativeInt().default(256),
   CALLFLOW_FFMPEG_PATH: z.string().min(1).default("ffmpeg"),
   CALLFLOW_FFPROBE_PATH: z.string().min(1).default("ffprobe"),
   CALLFLOW_AUDIO_TOOL_TIMEOUT_MS: field.milliseconds().default(600_000),
@@ -45,6 +47,7 @@ export const mergeConfigFromEnv = (env: Env = process.env) => {
     tolerance: Object.freeze({ seconds: e.CALLFLOW_MERGE_DURATION_TOLERANCE_SECONDS, fraction: e.CALLFLOW_MERGE_DURATION_TOLERANCE_PERCENT / 100 }),
     deleteChunks: e.CALLFLOW_MERGE_DELETE_CHUNKS,
     workDir: e.CALLFLOW_MERGE_WORK_DIR ?? tmpdir(),
+    prefetchMaxBytes: e.CALLFLOW_MERGE_PREFETCH_MAX_MB * 1024 * 1024,
     tools: Object.freeze({ ffmpeg: e.CALLFLOW_FFMPEG_PATH, ffprobe: e.CALLFLOW_FFPROBE_PATH, timeoutMs: e.CALLFLOW_AUDIO_TOOL_TIMEOUT_MS }),
     storage: storageConfigFromEnv(env),
   });

@@ -8,6 +8,7 @@ import { buildRecording, type Concatenate, type DurationTolerance } from "./reco
 import { planMerge } from "./recordings/merge-plan.ts";
 import type { MergeStageRepo } from "./recordings/merge-stage-repo.ts";
 import { mergedRecordingKey } from "./recordings/object-keys.ts";
+import type { PrefetchedInputs } from "./recordings/prefetched-inputs.ts";
 import type { RecordingStorage } from "./recordings/recording-storage.ts";
 import { deleteMergedChunks } from "./recordings/retention.ts";
 
@@ -27,6 +28,8 @@ export interface MergeOnTranscribedDeps {
   clock?: Clock;
   /** ffmpeg's part, replaceable so a test can make it produce the wrong thing. */
   concatenate?: Concatenate;
+  /** Inputs downloaded and probed as the call's chunks arrived (the mergePrefetch consumer). */
+  prefetched?: Pick<PrefetchedInputs, "take">;
 }
 
 type MergeDelivery = Pick<Delivery, "lastDelivery" | "working" | "signal">;
@@ -98,6 +101,7 @@ export const createMergeOnTranscribed = (deps: MergeOnTranscribedDeps) => {
         signal: alive.signal,
         now: () => clock.now(),
         ...(deps.concatenate ? { concatenate: deps.concatenate } : {}),
+        ...(deps.prefetched ? { prefetched: deps.prefetched } : {}),
       });
       alive.stop();
       const recorded = await deps.stages.recordMerged(stage, recording, clock.now());

@@ -4,6 +4,7 @@ import { concatenateAudio, MediaToolError, probeAudio, type AudioEncoding, type 
 import { PermanentError, RetryableError } from "@callflow/messaging";
 import { OUTPUT_CHANNELS, OUTPUT_SAMPLE_RATE, type OutputFormat } from "../audio/output-format.ts";
 import type { PlannedInput } from "./merge-plan.ts";
+import type { PrefetchedInputs } from "./prefetched-inputs.ts";
 import type { RecordingStorage } from "./recording-storage.ts";
 
 export interface MergedInput {
@@ -52,13 +53,15 @@ export interface BuildRecordingInput {
   signal: AbortSignal;
   now: () => Date;
   concatenate?: Concatenate;
+  /** Inputs downloaded and probed ahead of the merge (prefetched-inputs.ts); the rest are fetched here. */
+  prefetched?: Pick<PrefetchedInputs, "take">;
 }
 
 const describeChunks = (skipped: readonly SkippedInput[]): string =>
   skipped.map((s) => `chunk ${s.index} (${s.chunkId}): ${s.reason}`).join("; ");
 
 /**
- * Downloads and probes every input, joins the readable ones, verifies the result by probing it and
+ * Downloads and probes every input (or takes it prefetched), joins the readable ones, verifies the result by probing it and
  * uploads it. Every input is probed: none is left out without a reason (invariant 8). Throws a
  * PermanentError when the call's audio cannot be merged, a RetryableError when another try may work.
  * The temp dir holds one call's chunks and the output at most, and is removed whatever happens.
@@ -71,7 +74,8 @@ export async function buildRecording(input: BuildRecordingInput): Promise<BuiltR
     const skipped: SkippedInput[] = [];
     for (const [n, planned] of input.planned.entries()) {
       const file = path.join(dir, `input-${String(n).padStart(5, "0")}`);
-      const reason = await fetchAndProbe(planned, file);
+      // An input prefetched while the call was still arriving was downloaded and probed the same way.
+      const reason = (await input.prefetched?.take(planned.objectKey, file)) ?? (await fetchAndProbeInput(input, planned, file, signal));
       if (typeof reason === "string") skipped.push({ index: planned.index, chunkId: planned.chunkId, reason });
       else readable.push({ chunkId: planned.chunkId, index: planned.index, durationSeconds: reason.durationSeconds, file });
     }
@@ -126,24 +130,32 @@ export async function buildRecording(input: BuildRecordingInput): Promise<BuiltR
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
 
-  /** The probe's result, or why this input cannot go in; throws only for what may pass on a retry. */
-  async function fetchAndProbe(planned: PlannedInput, file: string): Promise<{ durationSeconds: number } | string> {
-    const fetched = await storage.download(planned.objectKey, file, signal).catch((error: unknown) => {
-      if (signal.aborted) throw error;
-      throw new RetryableError(`downloading ${planned.objectKey}: ${error instanceof Error ? error.message : String(error)}`, { code: "merge_storage_unavailable", cause: error });
+/**
+ * Downloads one input to `file` and probes it: the probe's result, or why this input cannot go in.
+ * Throws only for what may pass on a retry (storage unreachable, ffprobe hung or missing).
+ */
+export async function fetchAndProbeInput(
+  deps: { storage: Pick<RecordingStorage, "download">; tools: AudioTools },
+  planned: Pick<PlannedInput, "objectKey" | "index">,
+  file: string,
+  signal: AbortSignal,
+): Promise<{ durationSeconds: number } | string> {
+  const fetched = await deps.storage.download(planned.objectKey, file, signal).catch((error: unknown) => {
+    if (signal.aborted) throw error;
+    throw new RetryableError(`downloading ${planned.objectKey}: ${error instanceof Error ? error.message : String(error)}`, { code: "merge_storage_unavailable", cause: error });
+  });
+  if (fetched === "missing") return `object ${planned.objectKey} does not exist`;
+  try {
+    return await probeAudio(deps.tools, file, signal);
+  } catch (error) {
+    if (!(error instanceof MediaToolError)) throw error;
+    // A hung or missing ffprobe proves nothing about the audio; a clean refusal does.
+    if (error.rejectedInput) return `not readable audio (${error.message})`;
+    throw error.toOutcomeError({
+      context: `probing chunk ${planned.index}`,
+      codes: { timed_out: "merge_tool_timeout", not_started: "merge_tool_unavailable", cancelled: "merge_tool_unavailable" },
     });
-    if (fetched === "missing") return `object ${planned.objectKey} does not exist`;
-    try {
-      return await probeAudio(tools, file, signal);
-    } catch (error) {
-      if (!(error instanceof MediaToolError)) throw error;
-      // A hung or missing ffprobe proves nothing about the audio; a clean refusal does.
-      if (error.rejectedInput) return `not readable audio (${error.message})`;
-      throw error.toOutcomeError({
-        context: `probing chunk ${planned.index}`,
-        codes: { timed_out: "merge_tool_timeout", not_started: "merge_tool_unavailable", cancelled: "merge_tool_unavailable" },
-      });
-    }
   }
 }
