@@ -126,6 +126,24 @@ const consumerConfig = (t: Topology, declaration: ConsumerDeclaration): Partial<
   };
 };
 
+/**
+ * nats-server removes an account's `streams` directory with its last stream; a stream created at that
+ * moment fails with "error creating store for stream" (the server logs "could not create storage directory"; seen when test namespaces come and go in
+ * parallel; nats-server has had several such create/delete races). The directory is made again by
+ * the next create, so one more try settles it.
+ */
+const STORAGE_DIRECTORY_RACE = /error creating store for stream|could not create storage directory/i;
+async function addStream(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await jsm.streams.add(wanted);
+      return;
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof JetStreamApiError) || !STORAGE_DIRECTORY_RACE.test(error.message)) throw error;
+    }
+  }
+}
+
 async function declareStream(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string }, result: DeclaredTopology, logger?: Logger): Promise<void> {
   let info: StreamInfo;
   try {
@@ -133,7 +151,7 @@ async function declareStream(jsm: JetStreamManager, wanted: Partial<StreamConfig
   } catch (error) {
     if (!isApiError(error, JetStreamApiCodes.StreamNotFound)) throw error;
     try {
-      await jsm.streams.add(wanted);
+      await addStream(jsm, wanted);
       result.streamsCreated.push(wanted.name);
       logger?.info({ stream: wanted.name, subjects: wanted.subjects }, "stream created");
       return;

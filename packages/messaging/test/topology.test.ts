@@ -1,4 +1,4 @@
-import { AckPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { AckPolicy, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { millis, nanos } from "@nats-io/nats-core";
 import { connectTestNats, expect, test, testInfraUrls } from "@callflow/testkit";
 import { declareTopology, TopologyDriftError, type ConsumerDeclaration } from "../src/topology.ts";
@@ -110,4 +110,33 @@ test("rejects a declaration JetStream would silently reinterpret", async ({ mess
   await expect(declareTopology(jsm, messaging.topology, [{ ...merge, backoffMs: [10_000] }])).rejects.toThrow(
     "backoffMs[0] (10000) must equal ackWaitMs (120000): JetStream uses it as ack_wait",
   );
+});
+
+test("a stream create that meets nats-server removing its storage directory is tried again", async ({ messaging }) => {
+  const { nats, topology: t } = messaging;
+  const jsm = await jetstreamManager(nats);
+  // The server's answer when a create races the removal of the account's last stream directory.
+  let refused = 0;
+  const racing = new Proxy(jsm, {
+    get(target, key) {
+      if (key !== "streams") return Reflect.get(target, key);
+      return new Proxy(target.streams, {
+        get(streams, name) {
+          if (name === "add" && refused < 2) {
+            return () => {
+              refused += 1;
+              return Promise.reject(new JetStreamApiError({ code: 500, err_code: 10077, description: "error creating store for stream" }));
+            };
+          }
+          const value: unknown = Reflect.get(streams, name);
+          return typeof value === "function" ? value.bind(streams) : value;
+        },
+      });
+    },
+  });
+
+  const result = await declareTopology(racing, t, [transcription]);
+  expect(refused).toBe(2);
+  expect(result.streamsCreated).toContain(t.stream("calls"));
+  expect((await jsm.streams.info(t.stream("calls"))).config.subjects).toEqual([t.streamSubjects("calls")]);
 });

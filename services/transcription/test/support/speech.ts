@@ -20,3 +20,18 @@ export async function synthesizeSpeech(text: string, options: { dir?: string; na
   await runMediaTool("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", out], { timeoutMs: 30_000 });
   return out;
 }
+
+/** A call of several turns: each spoken as synthesizeSpeech does, half a second of silence after each. */
+export async function synthesizeTurns(turns: readonly string[], options: { dir?: string } = {}): Promise<string> {
+  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), "callflow-speech-")));
+  const files: string[] = [];
+  for (const [n, turn] of turns.entries()) {
+    const spoken = await synthesizeSpeech(turn, { dir, name: `turn-${n}` });
+    const padded = path.join(dir, `turn-${n}-padded.wav`);
+    await runMediaTool("sox", [spoken, padded, "pad", "0", "0.5"], { timeoutMs: 30_000 });
+    files.push(padded);
+  }
+  const call = path.join(dir, "call.wav");
+  await runMediaTool("sox", [...files, call], { timeoutMs: 30_000 });
+  return call;
+}
