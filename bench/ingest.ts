@@ -175,7 +175,8 @@ try {
     },
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  await waitForUrl(`${baseUrl}/healthz`);
+  // Ready, not just alive: while it starts (object storage, Postgres, NATS) every route answers 503.
+  await waitForUrl(`${baseUrl}/readyz`);
   const pid = server.pid!;
   const idle = await memoryOf(pid);
 
