@@ -1,9 +1,9 @@
+import { randomUUID } from "node:crypto";
+import path from "node:path";
 import { defineConsumer, openRuntime, type ServiceHandle, type ServiceStartOptions } from "@callflow/messaging";
 import { openStorage } from "@callflow/storage";
 import { OUTPUT_FORMATS } from "./audio/output-format.ts";
 import type { MergeConfig } from "./config.ts";
-import { randomUUID } from "node:crypto";
-import path from "node:path";
 import { createMergeOnTranscribed, failMergeOnDeadLetter } from "./handler.ts";
 import { createPrefetchOnChunkReady } from "./prefetch-on-chunk-ready.ts";
 import { createPrefetchedInputs } from "./recordings/prefetched-inputs.ts";
