@@ -45,42 +45,40 @@ console.log(`logs: ${process.env.CALLFLOW_LOG_FILE}`);
 console.log(`peer bench (${MODE}): ${CALLS} calls × ${CHUNKS} chunks of 1 s, ${offered}, ${ROUNDS} rounds, instant transcription, ${loadAverage()} (2 cores)`);
 console.log(columns(["round", "side", "calls/s", "chunks/s", "p50 ms", "p99 ms", "failed", "load (1m)"]));
 
+/** Starts the side afresh, offers it the load, stops it. */
+const offerTo = async (name: SideName, options: Parameters<typeof offerRecorderLoad>[2]) => {
+  const side = await sides[name](provider.baseURL);
+  try {
+    return await offerRecorderLoad(side.db, side.upload, options);
+  } finally {
+    await side.stop();
+  }
+};
+
 const rows: Row[] = [];
 try {
   // One unmeasured call per side first: the first call through a side loads and compiles its code
   // (Callflow's stack, BullMQ's workers, the functions both share), which would weigh on whichever side
   // runs first in round 1.
-  for (const name of ["Callflow", "BullMQ"] as const) {
-    const side = await sides[name](provider.baseURL);
-    try {
-      await offerRecorderLoad(side.db, side.upload, { calls: 3, chunks: CHUNKS, chunk, load: { kind: "uploaders", uploaders: 1 } });
-    } finally {
-      await side.stop();
-    }
-  }
+  for (const name of ["Callflow", "BullMQ"] as const) await offerTo(name, { calls: 3, chunks: CHUNKS, chunk, load: { kind: "uploaders", uploaders: 1 } });
   console.log("(warm-up: 3 calls through each side, not counted)");
   for (let round = 1; round <= ROUNDS; round++) {
     // Alternate who goes first, so a load spike or a warm cache does not always favour the same side.
     const order: SideName[] = round % 2 === 1 ? ["Callflow", "BullMQ"] : ["BullMQ", "Callflow"];
     for (const name of order) {
-      const side = await sides[name](provider.baseURL);
-      try {
-        const result = await offerRecorderLoad(side.db, side.upload, { calls: CALLS, chunks: CHUNKS, chunk, load });
-        const row: Row = {
-          round,
-          side: name,
-          callsPerSecond: CALLS / result.seconds,
-          chunksPerSecond: (CALLS * CHUNKS) / result.seconds,
-          p50: quantile(result.endToEnd, 0.5),
-          p99: quantile(result.endToEnd, 0.99),
-          failed: result.failed,
-          load: loadAverage().split(" ")[1]!,
-        };
-        rows.push(row);
-        console.log(columns([round, name, fixed(row.callsPerSecond, 2), fixed(row.chunksPerSecond, 1), fixed(row.p50, 0), fixed(row.p99, 0), row.failed, row.load]));
-      } finally {
-        await side.stop();
-      }
+      const result = await offerTo(name, { calls: CALLS, chunks: CHUNKS, chunk, load });
+      const row: Row = {
+        round,
+        side: name,
+        callsPerSecond: CALLS / result.seconds,
+        chunksPerSecond: (CALLS * CHUNKS) / result.seconds,
+        p50: quantile(result.endToEnd, 0.5),
+        p99: quantile(result.endToEnd, 0.99),
+        failed: result.failed,
+        load: loadAverage().split(" ")[1]!,
+      };
+      rows.push(row);
+      console.log(columns([round, name, fixed(row.callsPerSecond, 2), fixed(row.chunksPerSecond, 1), fixed(row.p50, 0), fixed(row.p99, 0), row.failed, row.load]));
     }
   }
 

@@ -6,3 +6,4 @@ export { trimAudio, type TrimmedAudio } from "./trim-audio.ts";
 export { concatenateAudio, type AudioEncoding } from "./concatenate-audio.ts";
 export { segmentAudio } from "./segment-audio.ts";
 export { readWavHeader, WAV_HEADER_BYTES, type WavHeader } from "./wav-header.ts";
+export { speak } from "./speak.ts";

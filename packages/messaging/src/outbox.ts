@@ -183,7 +183,18 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return result;
   };
 
-  /** Marks what was published and counts what failed; only rows still unpublished are touched. */
+  /** Counts a failed publish on each row still unpublished, with its error, for the sweeper to retry. */
+  const recordFailures = async (client: TransactionClient, failed: PublishResult["failed"]): Promise<void> => {
+    for (const [lastError, ids] of failed) {
+      await client.outboxEvent.updateMany({
+        where: { id: { in: ids }, publishedAt: null },
+        data: { attempts: { increment: 1 }, lastError },
+      });
+      logger.warn({ outboxIds: ids.slice(0, 20), count: ids.length, error: lastError }, "outbox publish failed; the sweeper retries");
+    }
+  };
+
+  /** The sweeper's: marks what was published and counts what failed, in its transaction; only rows still unpublished are touched. */
   const recordResult = async (client: TransactionClient, result: PublishResult): Promise<number> => {
     let marked = 0;
     if (result.published.length > 0) {
@@ -193,13 +204,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }));
       metrics?.outboxPublished.inc(marked);
     }
-    for (const [lastError, ids] of result.failed) {
-      await client.outboxEvent.updateMany({
-        where: { id: { in: ids }, publishedAt: null },
-        data: { attempts: { increment: 1 }, lastError },
-      });
-      logger.warn({ outboxIds: ids.slice(0, 20), count: ids.length, error: lastError }, "outbox publish failed; the sweeper retries");
-    }
+    await recordFailures(client, result.failed);
     return marked;
   };
 
@@ -251,10 +256,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
             }));
           if (rows.length === 0) return 0;
           const result = await publishRows(rows);
-          const [marked] = await Promise.all([
-            result.published.length > 0 ? markPublished(result.published) : 0,
-            recordResult(db, { published: [], failed: result.failed }),
-          ]);
+          const [marked] = await Promise.all([result.published.length > 0 ? markPublished(result.published) : 0, recordFailures(db, result.failed)]);
           return marked;
         } catch (error) {
           logger.error({ err: error, outboxIds: ids.slice(0, 20) }, "outbox publishNow failed; the sweeper retries");

@@ -128,9 +128,9 @@ const consumerConfig = (t: Topology, declaration: ConsumerDeclaration): Partial<
 
 /**
  * nats-server removes an account's `streams` directory with its last stream; a stream created at that
- * moment fails with "error creating store for stream" (the server logs "could not create storage directory"; seen when test namespaces come and go in
- * parallel; nats-server has had several such create/delete races). The directory is made again by
- * the next create, so one more try settles it.
+ * moment fails with "error creating store for stream" (the server logs "could not create storage
+ * directory"). Seen when test namespaces come and go in parallel; nats-server has had several such
+ * create/delete races. The next create makes the directory again, so trying again settles it.
  */
 const STORAGE_DIRECTORY_RACE = /error creating store for stream|could not create storage directory/i;
 async function addStream(jsm: JetStreamManager, wanted: Partial<StreamConfig> & { name: string }): Promise<void> {

@@ -12,7 +12,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runMediaTool } from "@callflow/media";
+import { runMediaTool, speak } from "@callflow/media";
 import { decodeArgs } from "../src/speech-to-text/local/front-end.ts";
 import { DEFAULT_POCKETSPHINX_MODEL_DIR } from "../src/speech-to-text/local/pocketsphinx.ts";
 import { mixtureWeightsFromSendump } from "./sendump.ts";
@@ -24,9 +24,10 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const CORPUS = path.join(here, "../models/phone-line/corpus.txt");
 const OUTPUT = path.join(here, "../src/speech-to-text/local/phone-line-transform.ts");
 /** The caller's voice of the sample calls is a quarter-tone lower; both are in the data. */
-const VOICES = [{ name: "a", effects: [] }, { name: "c", effects: ["pitch", "-250"] }];
+const VOICES = [{ name: "a", speech: {} }, { name: "c", speech: { pitchCents: -250 } }];
 const PASSES = 2;
-const run = (tool: string, args: string[]) => runMediaTool(tool, args, { timeoutMs: 600_000 });
+const TOOL_TIMEOUT_MS = 600_000;
+const run = (tool: string, args: string[]) => runMediaTool(tool, args, { timeoutMs: TOOL_TIMEOUT_MS });
 
 /** What the dictionary spells: lower case, no punctuation but the apostrophe. */
 const words = (sentence: string) => sentence.toLowerCase().replace(/[^a-z' ]/g, " ").split(/\s+/).filter(Boolean);
@@ -45,9 +46,7 @@ async function main(): Promise<void> {
       for (const voice of VOICES) {
         const id = `s${String(n + 1).padStart(3, "0")}${voice.name}`;
         const file = (suffix: string) => path.join(work, `${id}${suffix}`);
-        await writeFile(file(".txt"), sentence);
-        await run("text2wave", ["-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", file("-raw.wav"), file(".txt")]);
-        await run("sox", [file("-raw.wav"), "-r", "16000", "-c", "1", "-b", "16", file("-16k.wav"), ...voice.effects]);
+        await speak(sentence, file("-16k.wav"), { ...voice.speech, timeoutMs: TOOL_TIMEOUT_MS });
         await run("sox", [file("-16k.wav"), "-r", "8000", "-e", "u-law", file("-phone.wav")]);
         await run("ffmpeg", decodeArgs({ kind: "narrowband", bandEdgeHz: 4_000 }, file("-phone.wav"), file(".wav")));
         ids.push(id);

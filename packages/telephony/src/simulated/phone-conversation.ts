@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
-import { access, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readFile, rename, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { runMediaTool } from "@callflow/media";
+import { runMediaTool, speak } from "@callflow/media";
 
 export interface ConversationTurn {
   readonly speaker: "agent" | "customer";
@@ -57,13 +57,8 @@ async function synthesize(turns: readonly ConversationTurn[], file: string, time
   try {
     const spoken: string[] = [];
     for (const [index, turn] of turns.entries()) {
-      const text = path.join(work, `${index}.txt`);
-      const raw = path.join(work, `${index}-festival.wav`);
       const voiced = path.join(work, `${index}.wav`);
-      await writeFile(text, turn.text);
-      await runMediaTool("text2wave", ["-eval", "(voice_cmu_us_slt_arctic_hts)", "-o", raw, text], { timeoutMs });
-      const pitch = turn.speaker === "customer" ? ["pitch", "-250"] : [];
-      await runMediaTool("sox", [raw, "-r", "16000", "-c", "1", "-b", "16", voiced, ...pitch, "pad", "0", "0.4"], { timeoutMs });
+      await speak(turn.text, voiced, { ...(turn.speaker === "customer" ? { pitchCents: -250 } : {}), pauseAfterSeconds: 0.4, timeoutMs });
       spoken.push(voiced);
     }
     const line = path.join(work, "line-mulaw.wav");
